@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from backend.api.errors import api_not_found
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("accounts/", include("allauth.urls")),
+    re_path(r"^api/(?P<version>v1)/", include("config.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^api/(?P<path>.*)$", api_not_found),
+]
+
+if not settings.STORAGES["default"]["BACKEND"].endswith("S3Storage"):
+    # Local-disk media (embedded profile). With S3 the app gets presigned URLs instead.
+    urlpatterns += [
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    ]
+
+handler404 = "backend.api.errors.handler404"
+handler500 = "backend.api.errors.handler500"

@@ -1,0 +1,78 @@
+"""Fixtures shared by every tier.
+
+The services tier (marker ``services``) needs the real PostgreSQL and Redis. Where they
+cannot be reached its tests skip, unless ``REQUIRE_SERVICES=1`` (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from apps.accounts.models import User
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 0), 1):
+            return True
+    except OSError:
+        return False
+
+
+def _missing_service(what: str) -> None:
+    message = f"{what} is not reachable: the services tier needs it."
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(message + " Set DATABASE_URL/TEST_REDIS_URL or start the service.")
+
+
+@pytest.fixture
+def postgres(db: None) -> None:
+    """The test database is the real PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        _missing_service("PostgreSQL (DATABASE_URL or 127.0.0.1:5432)")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis database for tests (db 15 by default), flushed before use."""
+    url = getattr(settings, "TEST_REDIS_URL", "")
+    if not url or not _reachable(url):
+        _missing_service("Redis (TEST_REDIS_URL or 127.0.0.1:6379)")
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    return str(url)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db: None) -> User:
+    return User.objects.create_user(email="mina@example.com", password="s3cret-pass-word")
+
+
+@pytest.fixture
+def other_user(db: None) -> User:
+    return User.objects.create_user(email="joon@example.com", password="s3cret-pass-word")
+
+
+@pytest.fixture
+def auth_client(user: User) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client

@@ -1,0 +1,7 @@
+"""The beat schedule: periodic work, each entry on its task's own queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}

@@ -1,0 +1,1 @@
+"""Celery tasks: thin, each takes ids, calls one service and returns nothing."""
