@@ -96,7 +96,10 @@ class Encoder(Model):
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._encode(images).astype(np.float32, copy=False)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+        normalised: npt.NDArray[np.float32] = (vectors / np.maximum(norms, 1e-12)).astype(
+            np.float32, copy=False
+        )
+        return normalised
 
     def encode(self, images: Sequence[Image.Image]) -> list[Embedding]:
         return [
