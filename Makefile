@@ -43,7 +43,7 @@ pytest: venv
 
 ## Benchmarks (not part of the default run); results go to docs/benchmarks.md by hand.
 bench: venv
-	$(PY) -m pytest -m bench --benchmark-enable -p no:randomly tests/bench $(PYTEST_ARGS)
+	$(PY) -m pytest -m bench --benchmark-enable tests/bench $(PYTEST_ARGS)
 
 ## Recompile the pinned requirements from requirements*.in.
 lock:
