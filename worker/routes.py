@@ -9,7 +9,7 @@ DEFAULT_QUEUE = "default"
 
 # Tasks that load models (detection, encoding) run on the vision queue.
 TASK_ROUTES: dict[str, str] = {
-    "worker.tasks.heartbeat": DEFAULT_QUEUE,
+    "worker.tasks.sweep_stuck_processing": DEFAULT_QUEUE,
 }
 
 

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+SWEEP_EVERY_SECONDS = float(os.environ.get("SWEEP_EVERY_SECONDS", "60"))
+
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "sweep-stuck-processing": {
+        "task": "worker.tasks.sweep_stuck_processing",
+        "schedule": SWEEP_EVERY_SECONDS,
+        "options": {"queue": "default", "expires": SWEEP_EVERY_SECONDS},
+    },
+}

@@ -44,8 +44,12 @@ DEBUG = False
 TEST_REDIS_URL = environ.Env().str("TEST_REDIS_URL", default="")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-CELERY_BROKER_URL = "memory://"
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+# The real Redis when it answers (a worker process started by a services-tier test reads
+# the same queue); an in-memory broker otherwise.
+CELERY_BROKER_URL = TEST_REDIS_URL or "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
+    {"visibility_timeout": 3600} if TEST_REDIS_URL else {}
+)
 MEDIA_ROOT = Path(VAR_DIR) / "media"
 HEADLESS_JWT_PRIVATE_KEY = generate_rsa_private_key_pem()
 ACCOUNTS_PASSWORD_LOGIN_ENABLED = True
