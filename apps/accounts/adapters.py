@@ -27,7 +27,7 @@ from apps.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
-PASSWORD_LOGIN_DISABLED_CODE = "password_login_disabled"
+PASSWORD_LOGIN_DISABLED_CODE = "password_login_disabled"  # noqa: S105 (an error code)
 
 
 def is_app_request(request: HttpRequest | None) -> bool:
@@ -49,8 +49,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         if app_password_login_refused(request):
             raise ValidationError(
-                "Email and password sign-in is off for the app on this server; "
-                "sign in with Kakao.",
+                "Email and password sign-in is off for the app on this server; sign in with Kakao.",
                 code=PASSWORD_LOGIN_DISABLED_CODE,
             )
         super().pre_authenticate(request, **credentials)

@@ -28,11 +28,11 @@ from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
 
-ACCESS_TOKEN_INFO_URL = "https://kapi.kakao.com/v1/user/access_token_info"
+ACCESS_TOKEN_INFO_URL = "https://kapi.kakao.com/v1/user/access_token_info"  # noqa: S105
 USER_ME_URL = "https://kapi.kakao.com/v2/user/me"
 JWKS_URL = "https://kauth.kakao.com/.well-known/jwks.json"
 ISSUER = "https://kauth.kakao.com"
-ID_TOKEN_ALGORITHM = "RS256"
+ID_TOKEN_ALGORITHM = "RS256"  # noqa: S105
 
 JWKS_CACHE_KEY = "accounts:kakao:jwks"
 # An id_token naming a key we do not know makes us fetch the JWKS again (Kakao rotates

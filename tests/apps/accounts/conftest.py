@@ -10,7 +10,13 @@ import responses
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.cache import cache
 
-from tests.apps.accounts.support import APP_ID, KAKAO_TIMEOUT, NATIVE_APP_KEY, REST_API_KEY, FakeKakao
+from tests.apps.accounts.support import (
+    APP_ID,
+    KAKAO_TIMEOUT,
+    NATIVE_APP_KEY,
+    REST_API_KEY,
+    FakeKakao,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -47,5 +53,3 @@ def stranger_signing_key() -> rsa.RSAPrivateKey:
 def kakao(kakao_signing_key: rsa.RSAPrivateKey) -> Iterator[FakeKakao]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield FakeKakao(mock=mock, signing_key=kakao_signing_key)
-
-

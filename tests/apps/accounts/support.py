@@ -48,7 +48,9 @@ class FakeKakao:
     signing_key: rsa.RSAPrivateKey
 
     def jwks(self, *keys: dict[str, Any]) -> None:
-        self.mock.get(JWKS_URL, json={"keys": list(keys) or [public_jwk(self.signing_key, KAKAO_KID)]})
+        self.mock.get(
+            JWKS_URL, json={"keys": list(keys) or [public_jwk(self.signing_key, KAKAO_KID)]}
+        )
 
     def access_token(
         self,
@@ -105,9 +107,7 @@ class FakeKakao:
             "nickname": nickname,
             "nonce": uuid.uuid4().hex,
         }
-        return jwt.encode(
-            claims, key or self.signing_key, algorithm="RS256", headers={"kid": kid}
-        )
+        return jwt.encode(claims, key or self.signing_key, algorithm="RS256", headers={"kid": kid})
 
     def calls_to(self, url: str) -> int:
         return sum(1 for call in self.mock.calls if call.request.url.split("?")[0] == url)

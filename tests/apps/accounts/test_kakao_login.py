@@ -54,8 +54,12 @@ def test_new_kakao_user_gets_an_account_and_a_token_pair(kakao):
 def test_returning_kakao_user_lands_on_the_same_account(kakao):
     kakao.access_token("kakao-at-1", kakao_id=4242)
     first = me(tokens_of(kakao_login({"access_token": "kakao-at-1"}))[0])
-    api("PATCH", ME_URL, bearer=tokens_of(kakao_login({"access_token": "kakao-at-1"}))[0],
-        body={"nickname": "stays"})
+    api(
+        "PATCH",
+        ME_URL,
+        bearer=tokens_of(kakao_login({"access_token": "kakao-at-1"}))[0],
+        body={"nickname": "stays"},
+    )
 
     second = me(tokens_of(kakao_login({"access_token": "kakao-at-1"}))[0])
 
