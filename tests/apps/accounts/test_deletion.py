@@ -189,3 +189,16 @@ def test_registering_again_replaces_and_unregister_removes():
     finally:
         user_cleanup_unregister(name="dup")
     assert "dup" not in user_cleanup_collectors()
+
+
+def test_deleting_a_user_in_the_admin_removes_their_files_too(closet, client):
+    curator = User.objects.create_superuser(email="curator@example.com", password="pw-12345678")
+    doomed = User.objects.create_user(email="doomed@example.com", password="pw-12345678")
+    closet.add(doomed.pk)
+    client.force_login(curator)
+
+    response = client.post(f"/admin/accounts/user/{doomed.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=doomed.pk).exists()
+    assert not any(default_storage.exists(name) for name in closet.files[doomed.pk])

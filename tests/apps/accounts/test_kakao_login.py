@@ -323,3 +323,10 @@ def test_token_with_neither_form_is_a_400_from_allauth(kakao):
     assert response.status_code == 400
     assert error_codes(response) == ["token_required"]
     assert len(kakao.mock.calls) == 0
+
+
+def test_the_app_config_offers_kakao_by_token(kakao):
+    response = api("GET", "/_allauth/app/v1/config")
+
+    providers = response.json()["data"]["socialaccount"]["providers"]
+    assert providers == [{"id": "kakao", "name": "Kakao", "flows": ["provider_token"]}]

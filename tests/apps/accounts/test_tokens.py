@@ -136,3 +136,23 @@ def test_curators_still_sign_in_to_the_admin_when_app_password_login_is_off(sett
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/"
+
+
+def test_a_phone_can_list_and_end_the_other_devices_sessions(kakao):
+    kakao.access_token("kakao-at-1", kakao_id=4242)
+    phone, _ = tokens_of(kakao_login({"access_token": "kakao-at-1"}))
+    tablet, tablet_refresh = tokens_of(kakao_login({"access_token": "kakao-at-1"}))
+
+    listed = api("GET", "/_allauth/app/v1/auth/sessions", bearer=phone)
+    assert listed.status_code == 200
+    sessions = listed.json()["data"]
+    assert len(sessions) == 2
+    other = next(s["id"] for s in sessions if not s["is_current"])
+    ended = api(
+        "DELETE", "/_allauth/app/v1/auth/sessions", bearer=phone, body={"sessions": [other]}
+    )
+
+    assert ended.status_code == 200
+    assert api("GET", ME_URL, bearer=tablet).status_code == 401
+    assert refresh(tablet_refresh).status_code == 400
+    assert api("GET", ME_URL, bearer=phone).status_code == 200
