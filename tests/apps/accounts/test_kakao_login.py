@@ -274,9 +274,12 @@ def test_id_token_signed_by_a_key_kakao_does_not_publish_is_refused(kakao, stran
     unknown = kakao.id_token(kakao_id=4242, key=stranger_signing_key, kid="not-kakaos")
 
     response = kakao_login({"id_token": unknown})
+    again = kakao_login({"id_token": unknown})
 
-    assert response.status_code == 401
+    assert response.status_code == again.status_code == 401
     assert error_codes(response) == ["kakao_token_invalid"]
+    # Made-up key ids do not make us fetch Kakao's keys on every request.
+    assert kakao.calls_to(JWKS_URL) == 1
 
 
 @pytest.mark.parametrize(
