@@ -16,17 +16,21 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.userkit import filter_users_by_email
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.headless.constants import Client
+from allauth.headless.internal.restkit.response import APIResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from apps.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
+SIGNUP_RACE_CODE = "login_in_progress"
 PASSWORD_LOGIN_DISABLED_CODE = "password_login_disabled"  # noqa: S105 (an error code)
 
 
@@ -88,4 +92,31 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         user.email = user.email or None
         nickname = str(data.get("nickname") or "")
         user.nickname = nickname[: User._meta.get_field("nickname").max_length or 50]
+        return user
+
+    def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form: Any = None) -> User:
+        """Create the new Kakao user and its link in one go.
+
+        Two first sign-ins of one Kakao user at once (a double tap) both find no account;
+        the second to save hits the unique (provider, uid) link. It is rolled back whole
+        (no user without a login is left) and told to try again, which then signs in.
+        """
+        try:
+            with transaction.atomic():
+                user: User = super().save_user(request, sociallogin, form)
+        except IntegrityError as error:
+            logger.info("accounts.social_signup_race provider=%s", sociallogin.account.provider)
+            raise ImmediateHttpResponse(
+                APIResponse(
+                    request,
+                    errors=[
+                        {
+                            "code": SIGNUP_RACE_CODE,
+                            "message": "This account was being created by another sign-in "
+                            "at the same moment; try again.",
+                        }
+                    ],
+                    status=409,
+                )
+            ) from error
         return user

@@ -333,3 +333,26 @@ def test_the_app_config_offers_kakao_by_token(kakao):
 
     providers = response.json()["data"]["socialaccount"]["providers"]
     assert providers == [{"id": "kakao", "name": "Kakao", "flows": ["provider_token"]}]
+
+
+def test_two_first_sign_ins_at_once_make_one_account_and_a_retryable_409(kakao, monkeypatch):
+    from apps.accounts.adapters import SocialAccountAdapter
+
+    kakao.access_token("kakao-at-1", kakao_id=4242)
+    original = SocialAccountAdapter.pre_social_login
+
+    def parallel_request_wins(self, request, sociallogin):
+        original(self, request, sociallogin)
+        # Between our lookup and our save, a parallel request creates the same link.
+        twin = User.objects.create_user(email=None, nickname="twin")
+        SocialAccount.objects.create(user=twin, provider="kakao", uid="4242")
+
+    monkeypatch.setattr(SocialAccountAdapter, "pre_social_login", parallel_request_wins)
+    response = kakao_login({"access_token": "kakao-at-1"})
+    monkeypatch.undo()
+
+    assert response.status_code == 409
+    assert error_codes(response) == ["login_in_progress"]
+    assert User.objects.count() == 1  # no user without a login left behind
+    retry = kakao_login({"access_token": "kakao-at-1"})
+    assert me(tokens_of(retry)[0])["nickname"] == "twin"
