@@ -45,8 +45,10 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.headless",
+    "allauth.usersessions",
     # ours
     "apps.accounts",
+    "apps.accounts.kakao",
 ]
 
 MIDDLEWARE = [
@@ -261,6 +263,31 @@ HEADLESS_JWT_PRIVATE_KEY = env.str("JWT_PRIVATE_KEY", default="", multiline=True
 JWT_PRIVATE_KEY_FILE = env.str("JWT_PRIVATE_KEY_FILE", default="")
 if not HEADLESS_JWT_PRIVATE_KEY and JWT_PRIVATE_KEY_FILE and Path(JWT_PRIVATE_KEY_FILE).is_file():
     HEADLESS_JWT_PRIVATE_KEY = Path(JWT_PRIVATE_KEY_FILE).read_text()
+ACCOUNT_ADAPTER = "apps.accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "apps.accounts.adapters.SocialAccountAdapter"
+# Kakao users join by signing in: no sign-up form, no email required (Kakao may not share it).
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+SOCIALACCOUNT_STORE_TOKENS = False
+# One record per login session (allauth.usersessions), so deleting a user ends them all.
+USERSESSIONS_TRACK_ACTIVITY = False
+
+# Kakao login from the app (apps.accounts.kakao). KAKAO_APP_ID: the numeric app id of our
+# Kakao app (access tokens issued to any other app are refused). The id_token audience is
+# the app key the SDK signed in with: the native app key for the Android/iOS SDK
+# (KAKAO_NATIVE_APP_KEY), the REST API key for a web login (KAKAO_REST_API_KEY); either is
+# accepted when set.
+KAKAO_APP_ID = env.str("KAKAO_APP_ID", default="")
+KAKAO_NATIVE_APP_KEY = env.str("KAKAO_NATIVE_APP_KEY", default="")
+KAKAO_REST_API_KEY = env.str("KAKAO_REST_API_KEY", default="")
+SOCIALACCOUNT_PROVIDERS = {
+    "kakao": {
+        "APP_ID": KAKAO_APP_ID,
+        "AUDIENCES": [key for key in (KAKAO_NATIVE_APP_KEY, KAKAO_REST_API_KEY) if key],
+        "TIMEOUT": env.float("KAKAO_TIMEOUT", default=3.0),
+        "JWKS_CACHE_SECONDS": env.int("KAKAO_JWKS_CACHE_SECONDS", default=86400),
+    },
+}
 
 # --- Models (ml) -------------------------------------------------------------------------------
 # The ml library reads its own ML_* variables (ml.settings.MLSettings); these are the paths
