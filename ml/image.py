@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import struct
 import threading
 import warnings
@@ -236,9 +237,12 @@ def _open_header(data: bytes, kind: str, limits: ImageLimits) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=formats)
     except Image.DecompressionBombError as exc:
+        # Pillow's guard fired first (past twice its own limit); its message has the count.
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        declared = f"{int(found.group(1)) / 1e6:.1f} million" if found else "too many"
         raise ImageTooManyPixelsError(
-            f"The image declares too many pixels ({exc}); the limit is "
-            f"{limits.max_pixels / 1e6:.1f} million."
+            f"The image declares {declared} pixels; the limit is "
+            f"{limits.max_pixels / 1e6:.1f} million. Send a smaller photo."
         ) from exc
     except UnidentifiedImageError as exc:
         if len(data) < 64:
