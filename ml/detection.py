@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import shutil
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,9 +221,11 @@ def _onnx_beside_cache(path: Path, *, settings: MLSettings, variable: str, sourc
     from ultralytics import YOLO  # type: ignore[attr-defined]
 
     try:
-        exported = YOLO(str(copy.resolve())).export(
-            format="onnx", imgsz=settings.detect_image_size, simplify=False, dynamic=False
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer and legacy-exporter notices
+            exported = YOLO(str(copy.resolve())).export(
+                format="onnx", imgsz=settings.detect_image_size, simplify=False, dynamic=False
+            )
     except Exception as exc:
         raise ModelLoadError(f"{variable}={source}: ONNX export failed ({exc})") from exc
     finally:
