@@ -117,7 +117,7 @@ def test_missing_garment_weights_are_a_named_error_without_download(tmp_path, no
 def test_a_bare_ultralytics_name_is_not_downloaded(tmp_path, no_network, monkeypatch):
     monkeypatch.chdir(tmp_path)
     detector = YoloDetector(settings_for(tmp_path, garment_weights="yolov8s.pt"))
-    with pytest.raises(ModelLoadError, match="ML_GARMENT_WEIGHTS=yolov8s.pt: file not found"):
+    with pytest.raises(ModelLoadError, match=r"ML_GARMENT_WEIGHTS=yolov8s\.pt: file not found"):
         detector.load()
     assert no_network == []
     assert not (tmp_path / "yolov8s.pt").exists()
@@ -136,7 +136,7 @@ def test_missing_person_weights_name_their_variable(tmp_path, garment_weights, n
     settings = settings_for(
         tmp_path, garment_weights=str(garment_weights), person_weights=str(tmp_path / "p.pt")
     )
-    with pytest.raises(ModelLoadError, match="ML_PERSON_WEIGHTS=.*p.pt: file not found"):
+    with pytest.raises(ModelLoadError, match=r"ML_PERSON_WEIGHTS=.*p\.pt: file not found"):
         YoloDetector(settings).load()
     assert no_network == []
 

@@ -34,7 +34,7 @@ def test_garment_weights_select_the_yolo_detector_without_loading_it(tmp_path):
     registry = ModelRegistry(MLSettings(garment_weights=str(tmp_path / "g.pt")))
     detector = registry.detector(load=False)
     assert isinstance(detector, YoloDetector) and not detector.loaded
-    with pytest.raises(ModelLoadError, match="ML_GARMENT_WEIGHTS=.*g.pt: file not found"):
+    with pytest.raises(ModelLoadError, match=r"ML_GARMENT_WEIGHTS=.*g\.pt: file not found"):
         registry.detector()
 
 

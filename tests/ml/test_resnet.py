@@ -101,7 +101,7 @@ def test_wrapped_checkpoints_with_prefixes_and_no_head_load(
 def test_missing_weights_are_a_named_error(tmp_path):
     encoder = ResNetEncoder(settings_for(tmp_path, "/models/resnet50-fashion.pth"))
     with pytest.raises(
-        ModelLoadError, match="ML_ENCODER_WEIGHTS=/models/resnet50-fashion.pth: file not found"
+        ModelLoadError, match=r"ML_ENCODER_WEIGHTS=/models/resnet50-fashion\.pth: file not found"
     ):
         encoder.encode_array(IMAGES[:1])
 

@@ -101,7 +101,7 @@ def test_a_missing_s3_key_is_a_named_error(tmp_path, s3_server):
 
     boto3.client("s3", endpoint_url=s3_server).create_bucket(Bucket="models")
     with pytest.raises(
-        ModelLoadError, match="ML_ENCODER_WEIGHTS=s3://models/resnet.pth: object not found"
+        ModelLoadError, match=r"ML_ENCODER_WEIGHTS=s3://models/resnet\.pth: object not found"
     ):
         resolve_weights(
             "s3://models/resnet.pth",
