@@ -10,6 +10,8 @@ DEFAULT_QUEUE = "default"
 # Tasks that load models (detection, encoding) run on the vision queue.
 TASK_ROUTES: dict[str, str] = {
     "worker.tasks.sweep_stuck_processing": DEFAULT_QUEUE,
+    "worker.tasks.process_closet_item": VISION_QUEUE,
+    "worker.tasks.process_search": VISION_QUEUE,
 }
 
 

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     # ours
     "apps.accounts",
     "apps.accounts.kakao",
+    "apps.closet",
+    "apps.recommendations",
 ]
 
 MIDDLEWARE = [
@@ -311,6 +313,9 @@ LOGGING = {
         "PIL": {"level": "WARNING"},
     },
 }
+
+# A row left "processing" (or never picked up) this long is re-queued once, then failed.
+PROCESSING_DEADLINE_SECONDS = env.int("PROCESSING_DEADLINE_SECONDS", default=600)
 
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=3.0)
 

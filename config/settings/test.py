@@ -48,7 +48,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # the same queue); an in-memory broker otherwise.
 CELERY_BROKER_URL = TEST_REDIS_URL or "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
-    {"visibility_timeout": 3600} if TEST_REDIS_URL else {}
+    {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
+    if TEST_REDIS_URL
+    else {}
 )
 MEDIA_ROOT = Path(VAR_DIR) / "media"
 HEADLESS_JWT_PRIVATE_KEY = generate_rsa_private_key_pem()

@@ -1,5 +1,5 @@
 """Celery tasks: thin, each takes ids, calls one service and returns nothing."""
 
-from worker.tasks import maintenance
+from worker.tasks import closet, maintenance, searches
 
-__all__ = ["maintenance"]
+__all__ = ["closet", "maintenance", "searches"]

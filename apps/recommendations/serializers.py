@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.closet.models import Category
+from apps.closet.serializers import BoxField, _url
+from apps.recommendations.models import Garment, Search
+from config.taxonomy import styles
+
+
+def top_styles(vector: list[float] | None, k: int = 3) -> list[dict[str, Any]]:
+    if not vector:
+        return []
+    ranked = sorted(zip(styles(), vector, strict=True), key=lambda p: -p[1])
+    return [{"style": name, "score": round(score, 4)} for name, score in ranked[:k]]
+
+
+class GarmentSerializer(serializers.ModelSerializer[Garment]):
+    crop_url = serializers.SerializerMethodField()
+    top_styles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Garment
+        fields = [
+            "id",
+            "index",
+            "box",
+            "category",
+            "label",
+            "score",
+            "person_index",
+            "crop_url",
+            "top_styles",
+            "encoder",
+        ]
+        read_only_fields = fields
+
+    def get_crop_url(self, garment: Garment) -> str | None:
+        return _url(self.context.get("request"), garment.crop)
+
+    def get_top_styles(self, garment: Garment) -> list[dict[str, Any]]:
+        return top_styles(garment.style_vector)
+
+
+class SearchSerializer(serializers.ModelSerializer[Search]):
+    photo_url = serializers.SerializerMethodField()
+    garments = GarmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Search
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "failure_reason",
+            "photo_url",
+            "photo_width",
+            "photo_height",
+            "client_box",
+            "client_category",
+            "people",
+            "garments",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_photo_url(self, search: Search) -> str | None:
+        return _url(self.context.get("request"), search.photo)
+
+
+class SearchCreateSerializer(serializers.Serializer[Any]):
+    # The type is told by content (check_image_bytes), never by the file name.
+    photo = serializers.FileField(allow_empty_file=True)
+    box = BoxField(required=False, allow_null=True)
+    category = serializers.ChoiceField(choices=Category.choices, required=False, allow_blank=True)
+    wait = serializers.FloatField(
+        required=False,
+        min_value=0,
+        max_value=8,
+        default=0,
+        help_text="Seconds (at most 8) to wait for the result before answering 202.",
+    )
