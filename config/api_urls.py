@@ -9,4 +9,5 @@ app_name = "api"
 urlpatterns = [
     path("health", HealthView.as_view(), name="health"),
     path("", include("apps.accounts.urls")),
+    path("", include("apps.catalog.urls")),
 ]

@@ -10,6 +10,9 @@ DEFAULT_QUEUE = "default"
 # Tasks that load models (detection, encoding) run on the vision queue.
 TASK_ROUTES: dict[str, str] = {
     "worker.tasks.heartbeat": DEFAULT_QUEUE,
+    "worker.tasks.catalog.process_product_image": VISION_QUEUE,
+    "worker.tasks.catalog.rebuild_index": VISION_QUEUE,
+    "worker.tasks.catalog.sweep_product_images": DEFAULT_QUEUE,
 }
 
 

@@ -4,4 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "catalog-sweep-product-images": {
+        "task": "worker.tasks.catalog.sweep_product_images",
+        "schedule": 300.0,
+    },
+}
