@@ -64,17 +64,17 @@ def image_with_crops(image: ProductImage, width: int = 320) -> SafeString:
             x1, y1, x2, y2 = crop.box
             boxes.append(
                 (
-                    100 * x1 / image.width,
-                    100 * y1 / image.height,
-                    100 * (x2 - x1) / image.width,
-                    100 * (y2 - y1) / image.height,
+                    f"{100 * x1 / image.width:.2f}",
+                    f"{100 * y1 / image.height:.2f}",
+                    f"{100 * (x2 - x1) / image.width:.2f}",
+                    f"{100 * (y2 - y1) / image.height:.2f}",
                     f"{crop.index}: {crop.category}",
                 )
             )
     overlays = format_html_join(
         "",
-        '<div class="crop-box" style="position:absolute;left:{:.2f}%;top:{:.2f}%;width:{:.2f}%;'
-        'height:{:.2f}%;border:2px solid #e0218a;box-sizing:border-box">'
+        '<div class="crop-box" style="position:absolute;left:{}%;top:{}%;width:{}%;'
+        'height:{}%;border:2px solid #e0218a;box-sizing:border-box">'
         '<span style="background:#e0218a;color:#fff;font-size:11px;padding:0 3px">{}</span></div>',
         boxes,
     )
@@ -178,8 +178,8 @@ class ShopAdmin(admin.ModelAdmin):
         rows = format_html_join(
             "",
             '<tr><td>{}</td><td><div style="background:#e0218a;height:10px;width:{}px"></div></td>'
-            "<td>{:.0%}</td></tr>",
-            ((style, round(200 * share), share) for style, share in ranked if share > 0),
+            "<td>{}</td></tr>",
+            ((style, round(200 * share), f"{share:.0%}") for style, share in ranked if share > 0),
         )
         return format_html("<table>{}</table>", rows) if rows else mark_safe("no tagged product")
 
@@ -466,11 +466,14 @@ class ProductImageAdmin(admin.ModelAdmin):
         return getattr(image, "n_crops", 0)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # Crops are never added or deleted here; a changed category goes through the service.
+        formset.new_objects, formset.deleted_objects, formset.changed_objects = [], [], []
         for crop_form in formset.forms:
             if crop_form.instance.pk and "category" in crop_form.changed_data:
-                services.crop_category_set(
+                crop = services.crop_category_set(
                     crop=crop_form.instance, category=crop_form.cleaned_data["category"]
                 )
+                formset.changed_objects.append((crop, ["category"]))
 
 
 # --- index versions ---------------------------------------------------------------------
