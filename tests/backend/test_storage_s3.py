@@ -112,8 +112,9 @@ def test_urls_are_signed_for_the_public_host_name(s3_server, bucket):
     assert requests.get(url, timeout=5).content == image_bytes()
 
 
+@pytest.mark.usefixtures("sent_tasks")
 def test_a_product_image_goes_to_the_bucket_and_the_api_gives_a_loadable_url(
-    s3_server, bucket, db, api_client, django_capture_on_commit_callbacks, sent_tasks
+    s3_server, bucket, db, api_client, django_capture_on_commit_callbacks
 ):
     port = urlparse(s3_server).port
     with override_settings(**s3_settings(s3_server, public=f"http://localhost:{port}")):

@@ -204,7 +204,7 @@ def test_a_row_failing_midway_leaves_nothing_half_written(tmp_path, pictures, mo
 
     monkeypatch.setattr(imports.services, "product_image_add", add_then_fail)
 
-    out, err = run_import(path)
+    _, err = run_import(path)
 
     assert "line 1: storage went away" in err
     assert not Product.objects.exists()
