@@ -384,20 +384,30 @@ class _DryRunRollback(Exception):
 
 
 def product_row_apply(
-    *, row: ImportRow, images: list[FetchedImage] | None, dry_run: bool = False
+    *,
+    row: ImportRow,
+    images: list[FetchedImage] | None,
+    dry_run: bool = False,
+    shops: dict[str, Shop] | None = None,
 ) -> RowOutcome:
     """Write one row (shop if new, product, tags, images) in one transaction.
 
     With ``dry_run`` the same writes run and are rolled back (no image file is stored), so
-    the outcome reported is the one a real run would have.
+    the outcome reported is the one a real run would have. ``shops`` caches the shops of
+    rows already written, by name (saves a query per row on a long file).
     """
     stored: list[str] = []
     outcome: RowOutcome | None = None
+    key = row.shop.casefold()
     try:
         with transaction.atomic():
-            shop, shop_created = services.shop_get_or_create(
-                name=row.shop, kind=row.shop_kind, site_url=row.shop_url
-            )
+            cached = shops.get(key) if shops is not None else None
+            if cached is not None:
+                shop, shop_created = cached, False
+            else:
+                shop, shop_created = services.shop_get_or_create(
+                    name=row.shop, kind=row.shop_kind, site_url=row.shop_url
+                )
             product, what = services.product_upsert(
                 shop=shop, external_id=row.external_id, data=row.data, recompute_mood=False
             )
@@ -420,6 +430,8 @@ def product_row_apply(
             default_storage.delete(name)
         raise
     assert outcome is not None
+    if shops is not None and not dry_run:
+        shops[key] = shop
     return outcome
 
 
@@ -476,8 +488,10 @@ def catalog_import(
     started = time.perf_counter()
     summary = ImportSummary(dry_run=dry_run)
     base_dir = path.resolve().parent
+    services.style_rows_ensure()
     shops: set[int] = set()
     new_shops: set[str] = set()
+    shop_cache: dict[str, Shop] = {}
     for line, raw in read_rows(path):
         summary.rows += 1
         error: str | None = None
@@ -486,7 +500,9 @@ def catalog_import(
                 raise raw
             row = parse_row(raw, line=line)
             images = fetch_images(row.images, base_dir=base_dir) if row.images is not None else None
-            outcome = product_row_apply(row=row, images=images, dry_run=dry_run)
+            outcome = product_row_apply(
+                row=row, images=images, dry_run=dry_run, shops=shop_cache
+            )
         except (RowError, ApplicationError) as exc:
             error = exc.message if isinstance(exc, ApplicationError) else str(exc)
         except ValidationError as exc:

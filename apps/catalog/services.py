@@ -47,6 +47,7 @@ from apps.catalog.models import (
     ProductCrop,
     ProductImage,
     Shop,
+    Style,
 )
 from backend.api.errors import ApplicationError, ConflictError, NotFoundError
 from backend.uploads import CheckedImage, ImageRejected, check_image_bytes
@@ -263,7 +264,6 @@ _PRODUCT_FIELDS = (
 )
 
 
-@transaction.atomic
 def product_upsert(
     *, shop: Shop, external_id: str, data: ProductData, recompute_mood: bool = True
 ) -> tuple[Product, str]:
@@ -274,32 +274,36 @@ def product_upsert(
     once per shop at the end).
     """
     tags = _validate_styles(data.style_tags)
-    product = Product.objects.select_for_update().filter(shop=shop, external_id=external_id).first()
-    outcome = "unchanged"
-    if product is None:
-        product = Product(shop=shop, external_id=external_id)
-        outcome = "created"
-    changed = []
-    for field in _PRODUCT_FIELDS:
-        value = getattr(data, field)
-        if getattr(product, field) != value:
-            setattr(product, field, value)
-            changed.append(field)
-    if outcome == "created" or changed:
-        product.full_clean(validate_unique=False, validate_constraints=False)
-        product.save()
-        outcome = outcome if outcome == "created" else "updated"
-    old_tags = (
-        set() if outcome == "created" else set(product.style_tags.values_list("pk", flat=True))
-    )
-    tags_changed = old_tags != set(tags)
-    if tags_changed:
-        product.style_tags.set(tags)
-        _refresh_curated_style_vectors(product=product)
-        if outcome == "unchanged":
-            outcome = "updated"
-    if recompute_mood and (tags_changed or "is_active" in changed or outcome == "created"):
-        shop_mood_recompute(shop=shop)
+    through = Product.style_tags.through
+    # No savepoint of its own: inside an import row, a failure here fails the whole row.
+    with transaction.atomic(savepoint=False):
+        product = (
+            Product.objects.select_for_update().filter(shop=shop, external_id=external_id).first()
+        )
+        created = product is None
+        if product is None:
+            product = Product(shop=shop, external_id=external_id)
+        changed = []
+        for field in _PRODUCT_FIELDS:
+            value = getattr(data, field)
+            if getattr(product, field) != value:
+                setattr(product, field, value)
+                changed.append(field)
+        if created or changed:
+            product.full_clean(exclude=["shop"], validate_unique=False, validate_constraints=False)
+            product.save()
+        if created:
+            through.objects.bulk_create([through(product_id=product.pk, style_id=t) for t in tags])
+            tags_changed = bool(tags)
+        else:
+            old = set(through.objects.filter(product=product).values_list("style_id", flat=True))
+            tags_changed = old != set(tags)
+            if tags_changed:
+                product.style_tags.set(tags)
+                _refresh_curated_style_vectors(product=product)
+        outcome = "created" if created else ("updated" if changed or tags_changed else "unchanged")
+        if recompute_mood and (tags_changed or "is_active" in changed or created):
+            shop_mood_recompute(shop=shop)
     return product, outcome
 
 
@@ -760,3 +764,19 @@ def index_version_make_live(*, index_id: int) -> IndexVersion:
         index.is_live = True
         index.save(update_fields=["is_live"])
     return index
+
+
+def style_rows_ensure() -> int:
+    """Create the Style rows of the taxonomy the table lacks; the number created.
+
+    Migration 0002 seeds them; this puts them back where a database was emptied without
+    migrating again (a test flush, a restore of data only).
+    """
+    existing = set(Style.objects.values_list("slug", flat=True))
+    missing = [
+        Style(slug=slug, position=position)
+        for position, slug in enumerate(styles())
+        if slug not in existing
+    ]
+    Style.objects.bulk_create(missing, ignore_conflicts=True)
+    return len(missing)

@@ -147,3 +147,9 @@ def staff_client(client: Any, db: None) -> Any:
     )
     client.force_login(curator)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _styles_present(db: None) -> None:
+    """A test that flushed the database (transaction=True) took the seeded styles with it."""
+    services.style_rows_ensure()
