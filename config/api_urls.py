@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.closet.urls")),
     path("", include("apps.recommendations.urls")),
+    path("", include("apps.catalog.urls")),
 ]

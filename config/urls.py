@@ -1,10 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backend.api.errors import api_not_found
+from backend.storage import serve_local_media
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -16,11 +15,7 @@ urlpatterns = [
     re_path(r"^api/(?P<path>.*)$", api_not_found),
 ]
 
-if not settings.STORAGES["default"]["BACKEND"].endswith("S3Storage"):
-    # Local-disk media (embedded profile). With S3 the app gets presigned URLs instead.
-    urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    ]
+urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve_local_media)]
 
 handler404 = "backend.api.errors.handler404"
 handler500 = "backend.api.errors.handler500"

@@ -35,6 +35,27 @@ def _missing_service(what: str) -> None:
     pytest.skip(message + " Set DATABASE_URL/TEST_REDIS_URL or start the service.")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def celery_tasks_registered() -> None:
+    """Register the tasks as the worker does at start (autodiscovery runs after Django)."""
+    import worker.tasks  # noqa: F401
+
+
+def bearer_for(user: User, password: str = "s3cret-pass-word", base_url: str = "") -> str:
+    """An access token for ``user`` from the real app login (email + password)."""
+    import requests
+    from django.test import Client
+
+    url = "/_allauth/app/v1/auth/login"
+    body = {"email": user.email, "password": password}
+    if base_url:
+        response = requests.post(base_url + url, json=body, timeout=30)
+        data = response.json()
+    else:
+        data = Client().post(url, data=body, content_type="application/json").json()
+    return str(data["meta"]["access_token"])
+
+
 @pytest.fixture
 def postgres(db: None) -> None:
     """The test database is the real PostgreSQL."""

@@ -21,7 +21,8 @@ app.conf.task_queues = (
 app.conf.task_default_queue = "default"
 app.conf.task_routes = "worker.routes.route_task"
 app.conf.beat_schedule_filename = app.conf.beat_schedule_filename or "var/celerybeat-schedule"
-app.autodiscover_tasks(["worker"], related_name="tasks", force=True)
+# Tasks import models, so they load once Django is set up (Celery's Django fix-up).
+app.autodiscover_tasks(["worker"], related_name="tasks")
 
 from worker.schedule import BEAT_SCHEDULE  # noqa: E402
 

@@ -12,6 +12,9 @@ TASK_ROUTES: dict[str, str] = {
     "worker.tasks.sweep_stuck_processing": DEFAULT_QUEUE,
     "worker.tasks.process_closet_item": VISION_QUEUE,
     "worker.tasks.process_search": VISION_QUEUE,
+    "worker.tasks.catalog.process_product_image": VISION_QUEUE,
+    "worker.tasks.catalog.rebuild_index": VISION_QUEUE,
+    "worker.tasks.catalog.sweep_product_images": DEFAULT_QUEUE,
 }
 
 

@@ -13,4 +13,8 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": SWEEP_EVERY_SECONDS,
         "options": {"queue": "default", "expires": SWEEP_EVERY_SECONDS},
     },
+    "catalog-sweep-product-images": {
+        "task": "worker.tasks.catalog.sweep_product_images",
+        "schedule": 300.0,
+    },
 }

@@ -10,15 +10,14 @@ from django.db import connection
 
 from apps.closet.models import ClosetItem, ClosetSuggestion
 from backend.processing import ProcessingStatus
+from tests.conftest import bearer_for
 from tests.images import garment_photo
 
 pytestmark = pytest.mark.services
 
 
-def token_headers(user) -> dict[str, str]:
-    from allauth.headless.tokens.strategies.jwt.internal import create_access_token
-
-    return {"Authorization": f"Bearer {create_access_token(user, None, {})}"}
+def token_headers(user, live_server) -> dict[str, str]:
+    return {"Authorization": f"Bearer {bearer_for(user, base_url=live_server.url)}"}
 
 
 def poll(url: str, headers: dict[str, str], until: set[str], timeout: float = 90) -> dict:
@@ -34,7 +33,7 @@ def poll(url: str, headers: dict[str, str], until: set[str], timeout: float = 90
 def test_an_upload_over_http_becomes_ready_with_crop_embedding_and_styles(
     celery_worker_process, live_server, user
 ):
-    headers = token_headers(user)
+    headers = token_headers(user, live_server)
     response = requests.post(
         f"{live_server.url}/api/v1/closet/items",
         files={"photo": ("tee.jpg", garment_photo(), "image/jpeg")},
@@ -63,7 +62,7 @@ def test_a_bad_photo_over_http_is_400_and_leaves_no_row_or_file(live_server, use
     response = requests.post(
         f"{live_server.url}/api/v1/closet/items",
         files={"photo": ("tee.jpg", b"GIF89a not really", "image/jpeg")},
-        headers=token_headers(user),
+        headers=token_headers(user, live_server),
         timeout=30,
     )
     after = default_storage.listdir("closet") if default_storage.exists("closet") else ([], [])
@@ -93,7 +92,7 @@ def test_a_worker_killed_mid_task_leaves_nothing_stuck_or_doubled(
     }
     celery_worker_process.start()
 
-    headers = token_headers(user)
+    headers = token_headers(user, live_server)
     response = requests.post(
         f"{live_server.url}/api/v1/closet/items",
         files={"photo": ("tee.jpg", garment_photo(), "image/jpeg")},

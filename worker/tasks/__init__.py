@@ -1,5 +1,5 @@
 """Celery tasks: thin, each takes ids, calls one service and returns nothing."""
 
-from worker.tasks import closet, maintenance, searches
+from worker.tasks import catalog, closet, maintenance, searches
 
-__all__ = ["closet", "maintenance", "searches"]
+__all__ = ["catalog", "closet", "maintenance", "searches"]

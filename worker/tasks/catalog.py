@@ -1,0 +1,45 @@
+"""Catalog tasks: process a product image, rebuild a category's index, sweep stuck images."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+# The services are imported inside each task: this module is imported with the Celery app,
+# before Django is set up.
+
+
+@shared_task(
+    name="worker.tasks.catalog.process_product_image",
+    acks_late=True,  # running twice is harmless: the service skips an image already done
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=300,
+    time_limit=360,
+)
+def process_product_image(image_id: int) -> None:
+    from apps.catalog import services
+
+    services.product_image_process(image_id=image_id)
+
+
+@shared_task(
+    name="worker.tasks.catalog.rebuild_index",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=2,
+    soft_time_limit=1800,
+    time_limit=1900,
+)
+def rebuild_index(category: str) -> None:
+    from apps.catalog import services
+
+    services.index_rebuild(category=category)
+
+
+@shared_task(name="worker.tasks.catalog.sweep_product_images", soft_time_limit=60, time_limit=90)
+def sweep_product_images() -> None:
+    from apps.catalog import services
+
+    services.product_images_fail_stuck()
