@@ -500,9 +500,7 @@ def catalog_import(
                 raise raw
             row = parse_row(raw, line=line)
             images = fetch_images(row.images, base_dir=base_dir) if row.images is not None else None
-            outcome = product_row_apply(
-                row=row, images=images, dry_run=dry_run, shops=shop_cache
-            )
+            outcome = product_row_apply(row=row, images=images, dry_run=dry_run, shops=shop_cache)
         except (RowError, ApplicationError) as exc:
             error = exc.message if isinstance(exc, ApplicationError) else str(exc)
         except ValidationError as exc:
