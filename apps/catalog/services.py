@@ -5,12 +5,12 @@ a product's tags or active flag change → its shop's style mood is recomputed a
 image's bytes change → it goes back to ``pending`` and its processing is queued on commit.
 
 Two calls leave Django for the ``ml`` library, each behind one setting that names a
-function (see the README, "Catalog: the ml entry points"):
+function (``config/settings/base.py``, "Catalog"):
 
 - ``CATALOG_IMAGE_ANALYSER``: image bytes → the garments found, each with its box,
   embedding and (optionally) style vector. Called by :func:`product_image_process`.
-- ``CATALOG_INDEX_BUILDER``: crop ids + their vectors → index files in a folder. Called by
-  :func:`index_rebuild`.
+- ``CATALOG_INDEX_BUILDER``: crop ids + their vectors → a published index version
+  (``ml.index.build_index``). Called by :func:`index_rebuild`.
 """
 
 from __future__ import annotations
