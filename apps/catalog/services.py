@@ -74,8 +74,8 @@ class AnalysedGarment:
 
     The shape the ``CATALOG_IMAGE_ANALYSER`` function returns a sequence of (any object with
     these three attributes will do). ``detection.box`` is in the pixels of the image once
-    its EXIF orientation is applied; ``style`` may be ``None``, and the product's curated
-    style tags then make the crop's style vector.
+    its EXIF orientation is applied. ``style`` may be ``None``; it is stored only for a
+    product without curated style tags (the tags make the vector otherwise).
     """
 
     detection: Detection
@@ -597,7 +597,9 @@ def product_image_process(*, image_id: int, analyser: ImageAnalyser | None = Non
                 curated = (
                     old is not None and old.category_source == ProductCrop.CategorySource.CURATOR
                 )
-                style = garment.style
+                # A curator's tags are the truth about a catalog product's style; the
+                # analyser's guess serves only products nobody has tagged yet.
+                style = None if tags else garment.style
                 crop = ProductCrop(
                     image=image,
                     index=index,

@@ -13,6 +13,7 @@ from apps.catalog import services
 from apps.catalog.models import IndexVersion, ProcessingStatus, ProductCrop, ProductImage
 from backend.api.errors import ApplicationError, ConflictError
 from backend.uploads import ImageRejected
+from config.taxonomy import styles
 from ml.types import Box, Detection
 from tests.apps.catalog.conftest import ColourAnalyser, ProductFactory, ShopFactory, image_bytes
 
@@ -353,3 +354,29 @@ def test_the_rebuild_task_builds_the_index(analyser, settings, tmp_path, worker_
     app.send_task("worker.tasks.catalog.rebuild_index", args=["bottom"])
 
     assert IndexVersion.objects.get(category="bottom").is_live
+
+
+def test_the_analysers_style_serves_only_untagged_products():
+    from ml.types import StyleVector
+
+    def with_style(picture, category):
+        w, h = picture.size
+        return [Detection(Box(0, 0, w, h), "garment", category, 0.9)]
+
+    class Styled(ColourAnalyser):
+        def __call__(self, data, *, category):
+            guessed = StyleVector(tuple([0.0] * 22 + [1.0]), tuple(styles()), "style-head@1")
+            return [
+                services.AnalysedGarment(g.detection, g.embedding, guessed)
+                for g in super().__call__(data, category=category)
+            ]
+
+    tagged = add_image(ProductFactory(style_tags=["classic"]))
+    untagged = add_image(ProductFactory(), colour=(10, 10, 10))
+    for image in (tagged, untagged):
+        services.product_image_process(image_id=image.pk, analyser=Styled(with_style))
+
+    assert tagged.crops.get().style_source == "curated-tags"
+    assert tagged.crops.get().style_vector[0] == 1.0
+    assert untagged.crops.get().style_source == "style-head@1"
+    assert untagged.crops.get().style_vector[22] == 1.0
