@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
@@ -34,6 +35,8 @@ from backend.api.errors import ApplicationError
 from backend.uploads import check_image_bytes
 
 THUMB = 64
+# Typed without a scheme, a shop's address means https (Django 6's default already).
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 STATUS_COLOURS = {
     ProcessingStatus.PENDING: "#888",
@@ -149,6 +152,7 @@ class ShopAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     readonly_fields = ["mood_chart", "mood_product_count", "mood_updated_at", "created_at"]
     fields = ["name", "kind", "site_url", "logo", *readonly_fields]
+    formfield_overrides = URL_FIELDS
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Shop]:
         return (
@@ -288,6 +292,7 @@ class ProductAdmin(admin.ModelAdmin):
     list_select_related = ["shop"]
     search_fields = ["name", "brand", "external_id"]
     filter_horizontal = ["style_tags"]
+    formfield_overrides = URL_FIELDS
     inlines = [ProductImageInline]
     actions = [reencode_products, deactivate_products, rebuild_index_for_products]
     readonly_fields = ["created_at", "updated_at"]
@@ -479,13 +484,6 @@ class ProductImageAdmin(admin.ModelAdmin):
 # --- index versions ---------------------------------------------------------------------
 
 
-@admin.action(description="Make the selected index live")
-def make_live(modeladmin: Any, request: HttpRequest, queryset: QuerySet[IndexVersion]) -> None:
-    for index in queryset:
-        services.index_version_make_live(index_id=index.pk)
-    modeladmin.message_user(request, "Live index switched.", messages.SUCCESS)
-
-
 @admin.register(IndexVersion)
 class IndexVersionAdmin(admin.ModelAdmin):
     list_display = [
@@ -500,7 +498,6 @@ class IndexVersionAdmin(admin.ModelAdmin):
     ]
     list_filter = ["is_live", "category", "encoder"]
     ordering = ["-built_at"]
-    actions = [make_live]
     change_list_template = "admin/catalog/indexversion/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -239,13 +239,17 @@ class ProductCrop(models.Model):
 
 
 class IndexVersion(models.Model):
-    """A built Annoy index for one category and encoder; at most one is live per pair."""
+    """A built Annoy index for one category; at most one is live per category.
+
+    Mirrors what ``ml.index`` published (its ``CURRENT`` pointer per category), so the
+    admin can show which version serves, how many items it holds and how long it took.
+    """
 
     category = models.CharField(max_length=10, choices=Category.choices)
     encoder = models.CharField(max_length=100, help_text="name@version of the encoder.")
     version = models.CharField(max_length=40)
     path = models.CharField(
-        max_length=500, help_text="Where the files are: a folder under INDEX_DIR or an S3 key."
+        max_length=500, help_text="The version's folder (INDEX_DIR/<category>/versions/<version>)."
     )
     item_count = models.PositiveIntegerField(default=0)
     built_at = models.DateTimeField(default=timezone.now)
@@ -257,12 +261,12 @@ class IndexVersion(models.Model):
         ordering = ["-built_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["category", "encoder"],
+                fields=["category"],
                 condition=Q(is_live=True),
                 name="catalog_indexversion_one_live_per_category",
             ),
             models.UniqueConstraint(
-                fields=["category", "encoder", "version"], name="catalog_indexversion_unique"
+                fields=["category", "version"], name="catalog_indexversion_unique"
             ),
         ]
 

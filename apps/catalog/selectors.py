@@ -36,13 +36,12 @@ class ProductFilters:
     query: str | None = None
 
 
-def _with_images(queryset: QuerySet[Product]) -> QuerySet[Product]:
+def _with_images(queryset: QuerySet[Product], *, crops: bool = False) -> QuerySet[Product]:
+    images = ProductImage.objects.order_by("position", "id")
+    if crops:
+        images = images.prefetch_related("crops")
     return queryset.select_related("shop").prefetch_related(
-        "style_tags",
-        Prefetch(
-            "images",
-            queryset=ProductImage.objects.order_by("position", "id").prefetch_related("crops"),
-        ),
+        "style_tags", Prefetch("images", queryset=images)
     )
 
 
@@ -83,7 +82,7 @@ def product_list(
 
 def product_get(*, product_id: int) -> Product | None:
     """An active product with its shop, tags, images and crops; None when absent or inactive."""
-    return _with_images(Product.objects.filter(is_active=True, pk=product_id)).first()
+    return _with_images(Product.objects.filter(is_active=True, pk=product_id), crops=True).first()
 
 
 def index_items_per_category() -> dict[str, int]:

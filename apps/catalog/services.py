@@ -5,12 +5,12 @@ a product's tags or active flag change → its shop's style mood is recomputed a
 image's bytes change → it goes back to ``pending`` and its processing is queued on commit.
 
 Two calls leave Django for the ``ml`` library, each behind one setting that names a
-function (see the README, "Catalog: the ml entry points"):
+function (``config/settings/base.py``, "Catalog"):
 
 - ``CATALOG_IMAGE_ANALYSER``: image bytes → the garments found, each with its box,
   embedding and (optionally) style vector. Called by :func:`product_image_process`.
-- ``CATALOG_INDEX_BUILDER``: crop ids + their vectors → index files in a folder. Called by
-  :func:`index_rebuild`.
+- ``CATALOG_INDEX_BUILDER``: crop ids + their vectors → a published index version
+  (``ml.index.build_index``). Called by :func:`index_rebuild`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import hashlib
 import io
 import logging
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -49,7 +48,7 @@ from apps.catalog.models import (
     Shop,
     Style,
 )
-from backend.api.errors import ApplicationError, ConflictError, NotFoundError
+from backend.api.errors import ApplicationError, ConflictError
 from backend.uploads import CheckedImage, ImageRejected, check_image_bytes
 from config.taxonomy import styles
 from ml.types import Detection, Embedding, StyleVector
@@ -75,8 +74,8 @@ class AnalysedGarment:
 
     The shape the ``CATALOG_IMAGE_ANALYSER`` function returns a sequence of (any object with
     these three attributes will do). ``detection.box`` is in the pixels of the image once
-    its EXIF orientation is applied; ``style`` may be ``None``, and the product's curated
-    style tags then make the crop's style vector.
+    its EXIF orientation is applied. ``style`` may be ``None``; it is stored only for a
+    product without curated style tags (the tags make the vector otherwise).
     """
 
     detection: Detection
@@ -88,16 +87,27 @@ class ImageAnalyser(Protocol):
     def __call__(self, data: bytes, *, category: str | None) -> Sequence[AnalysedGarment]: ...
 
 
+class BuiltIndex(Protocol):
+    """What the builder returns (``ml.index.IndexManifest`` has these)."""
+
+    version: str
+    count: int
+    build_seconds: float
+
+
 class IndexBuilder(Protocol):
+    """``ml.index.build_index``: builds a new version under ``root/<category>/`` and
+    publishes it (makes it the one readers map) before returning its manifest."""
+
     def __call__(
         self,
-        *,
+        root: Path,
         category: str,
-        encoder: str,
-        item_ids: Sequence[int],
+        ids: Sequence[int],
         vectors: npt.NDArray[np.float32],
-        out_dir: Path,
-    ) -> None: ...
+        *,
+        encoder_id: str,
+    ) -> BuiltIndex: ...
 
 
 class PipelineUnavailable(ApplicationError):
@@ -121,7 +131,7 @@ def image_analyser() -> ImageAnalyser:
 
 
 def index_builder() -> IndexBuilder:
-    return _resolve("CATALOG_INDEX_BUILDER", "ml.index.build_catalog_index")  # type: ignore[return-value]
+    return _resolve("CATALOG_INDEX_BUILDER", "ml.index.build_index")  # type: ignore[return-value]
 
 
 # --- tasks ----------------------------------------------------------------------------------
@@ -134,7 +144,7 @@ def _enqueue_on_commit(task_name: str, *args: Any) -> None:
         from worker.celery import app
 
         app.send_task(task_name, args=list(args))
-        logger.info("catalog.task_queued task=%s args=%s", task_name, args)
+        logger.debug("catalog.task_queued task=%s args=%s", task_name, args)
 
     transaction.on_commit(send)
 
@@ -587,7 +597,9 @@ def product_image_process(*, image_id: int, analyser: ImageAnalyser | None = Non
                 curated = (
                     old is not None and old.category_source == ProductCrop.CategorySource.CURATOR
                 )
-                style = garment.style
+                # A curator's tags are the truth about a catalog product's style; the
+                # analyser's guess serves only products nobody has tagged yet.
+                style = None if tags else garment.style
                 crop = ProductCrop(
                     image=image,
                     index=index,
@@ -687,9 +699,9 @@ def index_rebuild(
 
     ``encoder`` (``name@version``) picks whose vectors go in; by default the encoder most of
     the category's crops were made with (vectors of different encoders never share an
-    index). The files go to ``INDEX_DIR/<category>/<encoder>/<version>/``; the row that
-    points at them becomes live in the same transaction that retires the old one, so a
-    reader always finds exactly one live index.
+    index). The index items are crop ids. The builder (``CATALOG_INDEX_BUILDER``) writes a
+    new version under ``INDEX_DIR/<category>/versions/`` and publishes it; the row saying
+    so becomes live in the transaction that retires the previous one.
     """
     if category not in Category.values:
         raise ApplicationError(
@@ -718,24 +730,19 @@ def index_rebuild(
     vectors = np.stack([np.frombuffer(bytes(blob), dtype="<f4") for _, blob, _ in rows]).astype(
         np.float32
     )
-    label = timezone.now().strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    safe_encoder = encoder.replace("@", "_").replace("/", "_")
-    out_dir = Path(settings.INDEX_DIR) / category / safe_encoder / label
-    out_dir.mkdir(parents=True, exist_ok=True)
+    root = Path(settings.INDEX_DIR)
     build = builder or index_builder()
     started = time.perf_counter()
-    build(category=category, encoder=encoder, item_ids=item_ids, vectors=vectors, out_dir=out_dir)
-    seconds = time.perf_counter() - started
+    built = build(root, category, item_ids, vectors, encoder_id=encoder)
+    seconds = float(getattr(built, "build_seconds", 0.0) or (time.perf_counter() - started))
     with transaction.atomic():
-        IndexVersion.objects.filter(category=category, encoder=encoder, is_live=True).update(
-            is_live=False
-        )
+        IndexVersion.objects.filter(category=category, is_live=True).update(is_live=False)
         index = IndexVersion.objects.create(
             category=category,
             encoder=encoder,
-            version=label,
-            path=str(out_dir),
-            item_count=len(item_ids),
+            version=built.version,
+            path=str(root / category / "versions" / built.version),
+            item_count=int(getattr(built, "count", len(item_ids))),
             built_at=timezone.now(),
             build_seconds=round(seconds, 3),
             is_live=True,
@@ -744,25 +751,10 @@ def index_rebuild(
         "catalog.index_built category=%s encoder=%s version=%s items=%s seconds=%.3f",
         category,
         encoder,
-        label,
-        len(item_ids),
+        index.version,
+        index.item_count,
         seconds,
     )
-    return index
-
-
-@transaction.atomic
-def index_version_make_live(*, index_id: int) -> IndexVersion:
-    """Serve an older (or newer) index again: roll back or forward by one click."""
-    index = IndexVersion.objects.select_for_update().filter(pk=index_id).first()
-    if index is None:
-        raise NotFoundError("No such index version.")
-    IndexVersion.objects.filter(
-        category=index.category, encoder=index.encoder, is_live=True
-    ).exclude(pk=index.pk).update(is_live=False)
-    if not index.is_live:
-        index.is_live = True
-        index.save(update_fields=["is_live"])
     return index
 
 

@@ -301,7 +301,7 @@ INDEX_DIR = Path(env.str("INDEX_DIR", default=str(VAR_DIR / "index")))
 # --- Catalog -----------------------------------------------------------------------------------
 # The two calls the catalog makes into ml (dotted paths; see apps/catalog/services.py).
 CATALOG_IMAGE_ANALYSER = "ml.pipeline.analyse_product_image"
-CATALOG_INDEX_BUILDER = "ml.index.build_catalog_index"
+CATALOG_INDEX_BUILDER = "ml.index.build_index"
 # Images the import downloads: seconds to wait for a server, and the largest accepted.
 CATALOG_IMPORT_DOWNLOAD_TIMEOUT = env.float("CATALOG_IMPORT_DOWNLOAD_TIMEOUT", default=15.0)
 CATALOG_IMPORT_MAX_BYTES = env.int("CATALOG_IMPORT_MAX_BYTES", default=UPLOAD_MAX_BYTES)

@@ -160,3 +160,20 @@ def test_the_schema_documents_the_product_filters(api_client):
     assert response.status_code == 200
     params = {p["name"] for p in response.json()["paths"]["/api/v1/products"]["get"]["parameters"]}
     assert {"category", "shop", "price_min", "price_max", "style", "on_air", "page"} <= params
+
+
+def test_a_page_of_products_costs_the_same_queries_however_many_images(
+    api_client, django_assert_max_num_queries
+):
+    for i in range(12):
+        product = ProductFactory(style_tags=["street", "modern"])
+        services.product_image_add(product=product, data=image_bytes((i * 20, 40, 90)))
+        services.product_image_add(
+            product=product, data=image_bytes((i * 20, 90, 40)), role="extra", position=1
+        )
+
+    with django_assert_max_num_queries(5):  # count, page, tags, images (+ a savepoint spare)
+        response = api_client.get("/api/v1/products", {"page_size": 12})
+
+    assert len(response.json()["results"]) == 12
+    assert all(item["image_url"] for item in response.json()["results"])

@@ -13,6 +13,7 @@ from apps.catalog import services
 from apps.catalog.models import IndexVersion, ProcessingStatus, ProductCrop, ProductImage
 from backend.api.errors import ApplicationError, ConflictError
 from backend.uploads import ImageRejected
+from config.taxonomy import styles
 from ml.types import Box, Detection
 from tests.apps.catalog.conftest import ColourAnalyser, ProductFactory, ShopFactory, image_bytes
 
@@ -292,37 +293,29 @@ def test_process_task_is_routed_to_the_vision_queue():
 # --- index versions ---------------------------------------------------------------------
 
 
-class RecordingBuilder:
-    def __init__(self):
-        self.calls = []
+def test_rebuilding_an_index_publishes_a_new_live_version(analyser, settings, tmp_path):
+    from ml.index import CategoryIndex
 
-    def __call__(self, *, category, encoder, item_ids, vectors, out_dir):
-        self.calls.append((category, encoder, list(item_ids), vectors.shape))
-        (out_dir / "index.ann").write_bytes(vectors.tobytes())
-
-
-def test_rebuilding_an_index_makes_a_new_live_version(analyser, settings, tmp_path):
     settings.INDEX_DIR = tmp_path
-    tops = [add_image(ProductFactory(category="top"), colour=(i * 40, 10, 10)) for i in range(3)]
-    inactive = ProductFactory(category="top", is_active=False)
-    hidden = add_image(inactive)
+    colours = [(200, 20, 20), (20, 200, 20), (20, 20, 200)]
+    tops = [add_image(ProductFactory(category="top"), colour=c) for c in colours]
+    hidden = add_image(ProductFactory(category="top", is_active=False), colour=(90, 90, 90))
     for image in [*tops, hidden]:
         services.product_image_process(image_id=image.pk)
-    builder = RecordingBuilder()
 
-    first = services.index_rebuild(category="top", builder=builder)
-    second = services.index_rebuild(category="top", builder=builder)
+    first = services.index_rebuild(category="top")
+    second = services.index_rebuild(category="top")
 
-    assert builder.calls[0][0:2] == ("top", "mean-colour@1")
-    assert builder.calls[0][3] == (3, 3)  # the inactive product is left out
-    assert first.item_count == 3
     first.refresh_from_db()
+    assert (first.item_count, first.encoder) == (3, "mean-colour@1")  # the inactive one is out
     assert not first.is_live and second.is_live
     assert IndexVersion.objects.filter(category="top", is_live=True).count() == 1
-    assert (tmp_path / "top" / "mean-colour_1" / second.version / "index.ann").is_file()
-
-    services.index_version_make_live(index_id=first.pk)
-    assert IndexVersion.objects.get(is_live=True, category="top").pk == first.pk
+    assert second.path == str(tmp_path / "top" / "versions" / second.version)
+    index = CategoryIndex(tmp_path, "top")
+    assert index.version == second.version
+    blue = ProductCrop.objects.get(image=tops[2])
+    [best] = index.query(blue.embedding_array(), k=1)
+    assert best.id == blue.pk
 
 
 def test_a_curator_fixed_category_moves_the_crop_to_that_index(analyser, settings, tmp_path):
@@ -330,13 +323,12 @@ def test_a_curator_fixed_category_moves_the_crop_to_that_index(analyser, setting
     image = add_image(ProductFactory(category="top"))
     services.product_image_process(image_id=image.pk)
     services.crop_category_set(crop=image.crops.get(), category="dress")
-    builder = RecordingBuilder()
 
-    index = services.index_rebuild(category="dress", builder=builder)
+    index = services.index_rebuild(category="dress")
 
     assert index.item_count == 1
     with pytest.raises(ConflictError, match="nothing to index"):
-        services.index_rebuild(category="top", builder=builder)
+        services.index_rebuild(category="top")
 
 
 def test_rebuilding_without_an_index_builder_installed_says_which_setting(
@@ -350,3 +342,41 @@ def test_rebuilding_without_an_index_builder_installed_says_which_setting(
     with pytest.raises(services.PipelineUnavailable, match="CATALOG_INDEX_BUILDER"):
         services.index_rebuild(category="top")
     assert not IndexVersion.objects.exists()
+
+
+def test_the_rebuild_task_builds_the_index(analyser, settings, tmp_path, worker_runs_tasks):
+    settings.INDEX_DIR = tmp_path
+    image = add_image(ProductFactory(category="bottom"))
+    services.product_image_process(image_id=image.pk)
+
+    from worker.celery import app
+
+    app.send_task("worker.tasks.catalog.rebuild_index", args=["bottom"])
+
+    assert IndexVersion.objects.get(category="bottom").is_live
+
+
+def test_the_analysers_style_serves_only_untagged_products():
+    from ml.types import StyleVector
+
+    def with_style(picture, category):
+        w, h = picture.size
+        return [Detection(Box(0, 0, w, h), "garment", category, 0.9)]
+
+    class Styled(ColourAnalyser):
+        def __call__(self, data, *, category):
+            guessed = StyleVector(tuple([0.0] * 22 + [1.0]), tuple(styles()), "style-head@1")
+            return [
+                services.AnalysedGarment(g.detection, g.embedding, guessed)
+                for g in super().__call__(data, category=category)
+            ]
+
+    tagged = add_image(ProductFactory(style_tags=["classic"]))
+    untagged = add_image(ProductFactory(), colour=(10, 10, 10))
+    for image in (tagged, untagged):
+        services.product_image_process(image_id=image.pk, analyser=Styled(with_style))
+
+    assert tagged.crops.get().style_source == "curated-tags"
+    assert tagged.crops.get().style_vector[0] == 1.0
+    assert untagged.crops.get().style_source == "style-head@1"
+    assert untagged.crops.get().style_vector[22] == 1.0

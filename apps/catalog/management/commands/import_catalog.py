@@ -57,10 +57,11 @@ class Command(BaseCommand):
         for line, reason in s.errors:
             self.stderr.write(f"line {line}: {reason}")
         head = "Dry run (nothing written): " if s.dry_run else ""
+        queued = "to be queued for encoding" if s.dry_run else "queued for encoding"
         self.stdout.write(
             f"{head}{s.rows} rows in {s.seconds:.1f} s ({s.rows_per_second:.0f} rows/s): "
             f"{s.created} created, {s.updated} updated, {s.unchanged} unchanged, "
-            f"{s.skipped} skipped; images: {s.images_added} new (queued for encoding), "
+            f"{s.skipped} skipped; images: {s.images_added} new ({queued}), "
             f"{s.images_kept} unchanged, {s.images_removed} removed; "
             f"{s.shops_created} new shop(s)."
         )
