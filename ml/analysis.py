@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from ml.base import Detector, Encoder
-from ml.types import Box, Detection, Embedding
+from ml.types import Box, Detection, Embedding, StyleVector
 
 #: context kept around a garment box, as a share of its size
 CROP_PADDING = 0.04
@@ -30,6 +30,8 @@ class GarmentCrop:
     crop_jpeg: bytes
     crop_size: tuple[int, int]
     embedding: Embedding
+    #: None here: style vectors are made afterwards (the default votes with the catalog)
+    style: StyleVector | None = None
 
 
 def crop_box(image: Image.Image, box: Box, padding: float = CROP_PADDING) -> Image.Image:

@@ -349,13 +349,40 @@ def products_deactivate(*, product_ids: Iterable[int]) -> int:
     """Mark products inactive (out of the API and the next index); moods follow."""
     products = Product.objects.filter(pk__in=list(product_ids), is_active=True)
     shop_ids = set(products.values_list("shop_id", flat=True))
+    crops = list(
+        ProductCrop.objects.filter(image__product__in=products).values_list("pk", "category")
+    )
     count = products.update(is_active=False, updated_at=timezone.now())
     shops_mood_recompute(shop_ids=shop_ids)
+    transaction.on_commit(lambda: _index_forget(crops))
     logger.info("catalog.products_deactivated count=%s", count)
     return count
 
 
 # --- product images ---------------------------------------------------------------------------
+
+
+def _index_learn(crops: list[tuple[int, str]], embeddings: list[Embedding]) -> None:
+    """Freshly encoded crops join their category's delta: findable before the next build."""
+    from apps.recommendations.retrieval import catalog_index_add
+
+    for (pk, category), embedding in zip(crops, embeddings, strict=True):
+        catalog_index_add(
+            category=category,
+            crop_ids=[pk],
+            vectors=embedding.to_numpy()[None, :],
+            encoder_id=embedding.encoder_id,
+        )
+
+
+def _index_forget(crops: list[tuple[int, str]]) -> None:
+    from apps.recommendations.retrieval import catalog_index_remove
+
+    by_category: dict[str, list[int]] = {}
+    for pk, category in crops:
+        by_category.setdefault(category, []).append(pk)
+    for category, ids in by_category.items():
+        catalog_index_remove(category=category, crop_ids=ids)
 
 
 def content_hash(data: bytes) -> str:
@@ -625,6 +652,10 @@ def product_image_process(*, image_id: int, analyser: ImageAnalyser | None = Non
             image.processed_hash = claimed_hash
             image.save()
             _delete_files_on_commit(old_files)
+            fresh = [(c.pk, c.category) for c in image.crops.all()]
+            transaction.on_commit(
+                lambda: _index_learn(fresh, [g.embedding for g, _, _ in crops])
+            )
     except Exception:
         for name in saved_files:
             default_storage.delete(name)

@@ -245,6 +245,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ShopKindEnum": "apps.catalog.models.Shop.Kind",
+        "SearchKindEnum": "apps.recommendations.models.Search.Kind",
+    },
 }
 
 # --- Accounts (django-allauth, headless for the app) ---------------------------------------
@@ -297,6 +301,16 @@ SOCIALACCOUNT_PROVIDERS = {
 # Django needs to hand it.
 TAXONOMY_DIR = CONFIG_DIR / "taxonomy"
 INDEX_DIR = Path(env.str("INDEX_DIR", default=str(VAR_DIR / "index")))
+INDEX_N_TREES = env.int("ML_INDEX_N_TREES", default=64)
+INDEX_SEARCH_K = env.int("ML_INDEX_SEARCH_K", default=0)
+INDEX_OVERFETCH = env.int("ML_INDEX_OVERFETCH", default=4)
+INDEX_REFRESH_SECONDS = env.float("ML_INDEX_REFRESH_SECONDS", default=1.0)
+# Beat rebuilds a category's index once this many crops wait in its delta, or the oldest
+# has waited this long.
+INDEX_REBUILD_DELTA_SIZE = env.int("INDEX_REBUILD_DELTA_SIZE", default=2000)
+INDEX_REBUILD_DELTA_AGE_SECONDS = env.int("INDEX_REBUILD_DELTA_AGE_SECONDS", default=3600)
+# The default style model: how many curated catalog neighbours vote.
+STYLE_KNN_K = env.int("STYLE_KNN_K", default=15)
 
 # --- Catalog -----------------------------------------------------------------------------------
 # The two calls the catalog makes into ml (dotted paths; see apps/catalog/services.py).
