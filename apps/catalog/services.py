@@ -653,9 +653,7 @@ def product_image_process(*, image_id: int, analyser: ImageAnalyser | None = Non
             image.save()
             _delete_files_on_commit(old_files)
             fresh = [(c.pk, c.category) for c in image.crops.all()]
-            transaction.on_commit(
-                lambda: _index_learn(fresh, [g.embedding for g, _, _ in crops])
-            )
+            transaction.on_commit(lambda: _index_learn(fresh, [g.embedding for g, _, _ in crops]))
     except Exception:
         for name in saved_files:
             default_storage.delete(name)

@@ -10,8 +10,13 @@ from apps.closet.models import Category, ClosetItem, ClosetSuggestion, Outfit
 
 
 @extend_schema_field(
-    {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4,
-     "example": [40, 60, 380, 520]}
+    {
+        "type": "array",
+        "items": {"type": "number"},
+        "minItems": 4,
+        "maxItems": 4,
+        "example": [40, 60, 380, 520],
+    }
 )
 class BoxField(serializers.Field[list[float], Any, Any, Any]):
     """[x1, y1, x2, y2] in photo pixels: a JSON array, or "x1,y1,x2,y2" in a form field."""

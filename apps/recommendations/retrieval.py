@@ -57,8 +57,10 @@ def catalog_neighbours(
     found: list[Neighbour] = []
     for category in categories:
         try:
-            found += index_store().category(category).query(
-                vector, k, exclude=exclude, where=where, encoder_id=encoder_id
+            found += (
+                index_store()
+                .category(category)
+                .query(vector, k, exclude=exclude, where=where, encoder_id=encoder_id)
             )
         except IndexNotBuiltError:
             continue
@@ -70,8 +72,9 @@ def catalog_neighbours(
     return found[:k]
 
 
-def catalog_index_add(*, category: str, crop_ids: Sequence[int], vectors: npt.NDArray[np.float32],
-                      encoder_id: str) -> bool:
+def catalog_index_add(
+    *, category: str, crop_ids: Sequence[int], vectors: npt.NDArray[np.float32], encoder_id: str
+) -> bool:
     """Make freshly encoded crops findable now (the index's delta); False if no index yet."""
     try:
         index_store().category(category).add(crop_ids, vectors, encoder_id=encoder_id)
