@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -253,6 +254,8 @@ class YoloDetector(Detector):
         self._class_names: dict[int, str] = {}
         self._categories: dict[int, GarmentCategory | None] = {}
         self._device = "cpu"
+        # ultralytics' predictor keeps per-call state: one call at a time per model.
+        self._predict_lock = threading.Lock()
 
     def _load(self) -> None:
         settings = self.settings
@@ -298,14 +301,15 @@ class YoloDetector(Detector):
 
     # Ultralytics inference, isolated so tests can stand in for a trained model's output.
     def _predict(self, model: Any, image: Image.Image, *, confidence: float) -> list[RawDetection]:
-        results = model.predict(
-            image,
-            imgsz=self.settings.detect_image_size,
-            conf=confidence,
-            iou=self.settings.detect_iou,
-            device=self._device,
-            verbose=False,
-        )
+        with self._predict_lock:
+            results = model.predict(
+                image,
+                imgsz=self.settings.detect_image_size,
+                conf=confidence,
+                iou=self.settings.detect_iou,
+                device=self._device,
+                verbose=False,
+            )
         boxes = results[0].boxes
         if boxes is None or len(boxes) == 0:
             return []

@@ -8,38 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.ml.models import DEEPFASHION2_NAMES, save_yolo
+
 # Before anything imports ultralytics: no online checks or telemetry from the tests.
 os.environ["YOLO_OFFLINE"] = "1"
-
-DEEPFASHION2_NAMES = [
-    "short_sleeved_shirt",
-    "long_sleeved_shirt",
-    "short_sleeved_outwear",
-    "long_sleeved_outwear",
-    "vest",
-    "sling",
-    "shorts",
-    "trousers",
-    "skirt",
-    "short_sleeved_dress",
-    "long_sleeved_dress",
-    "vest_dress",
-    "sling_dress",
-]
-
-
-def save_yolo(path: Path, names: list[str], cfg: str = "yolov8n.yaml") -> Path:
-    """A YOLO detection model built from ultralytics' model yaml (random weights) with
-    ``names`` as its classes, saved as a .pt the way a trained model is."""
-    from ultralytics import YOLO
-    from ultralytics.nn.tasks import DetectionModel
-
-    model = YOLO(cfg)
-    network = DetectionModel(cfg, nc=len(names), verbose=False)
-    network.names = dict(enumerate(names))
-    model.model = network
-    model.save(str(path))
-    return path
 
 
 @pytest.fixture(scope="session")

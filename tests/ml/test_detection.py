@@ -273,7 +273,9 @@ def test_a_client_box_skips_detection(tmp_path, garment_weights, person_weights)
 
 
 @pytest.mark.slow
-def test_onnx_runtime_exports_the_configured_weights_into_the_cache(tmp_path, garment_weights):
+def test_onnx_runtime_exports_the_configured_weights_into_the_cache(
+    tmp_path, garment_weights, no_network
+):
     settings = settings_for(
         tmp_path, garment_weights=str(garment_weights), runtime="onnx", garment_confidence=1e-4
     )
@@ -282,3 +284,4 @@ def test_onnx_runtime_exports_the_configured_weights_into_the_cache(tmp_path, ga
     assert list((tmp_path / "cache" / "yolo").glob("*.onnx"))
     assert detector.version.endswith("-onnx")
     assert all(0 <= d.box.x1 < d.box.x2 <= 320 for d in detections)
+    assert no_network == []  # the export installs and fetches nothing

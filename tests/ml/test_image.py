@@ -218,3 +218,18 @@ def test_jpeg_decodes_to_a_plain_rgb_image():
     assert decoded.mime_type == "image/jpeg"
     assert type(decoded.image) is Image.Image
     assert decoded.image.mode == "RGB"
+
+
+def test_rotated_heic_comes_out_upright_and_is_not_turned_twice():
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    stored = Image.new("RGB", (80, 40), (220, 0, 0))
+    stored.paste((0, 0, 220), (40, 0, 80, 40))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    decoded = decode_image(encode(stored, "HEIF", quality=95, exif=exif.tobytes()))
+    assert decoded.size == (40, 80)
+    top, bottom = decoded.image.getpixel((20, 10)), decoded.image.getpixel((20, 70))
+    assert top[0] > 180 and top[2] < 60
+    assert bottom[2] > 180 and bottom[0] < 60
