@@ -7,7 +7,7 @@ import os
 import time
 from typing import Any
 
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,23 @@ def announce_worker(sender: Any = None, **kwargs: Any) -> None:
     }
     cache.set(key, workers, timeout=None)
     logger.info("worker.ready hostname=%s queues=%s", hostname, ",".join(queues))
+
+
+@worker_process_init.connect
+def load_models(**kwargs: Any) -> None:
+    """Each pool process of a worker that takes vision tasks loads its models once, after
+    fork (never at import, never per task); the log says which model or default serves."""
+    from ml.registry import get_registry
+    from worker.celery import app
+    from worker.routes import VISION_QUEUE
+
+    queues = {q.name for q in (app.amqp.queues.consume_from or {}).values()}
+    if queues and VISION_QUEUE not in queues:
+        return
+    registry = get_registry()
+    registry.load_all()
+    for role, info in registry.describe_dict().items():
+        logger.info("worker.model_loaded pid=%s role=%s model=%s", os.getpid(), role, info)
 
 
 @worker_shutdown.connect

@@ -72,3 +72,31 @@ class Garment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category or 'garment'} {self.index} of search {self.search_id}"
+
+
+class ProductFeedback(models.Model):
+    """What the user told us about a product: they own it, or it does not interest them."""
+
+    class Kind(models.TextChoices):
+        OWNED = "owned", "I own this"
+        NOT_INTERESTED = "not_interested", "Not interested"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="product_feedback"
+    )
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.CASCADE, related_name="feedback"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "product", "kind"], name="product_feedback_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.product_id}"

@@ -345,3 +345,12 @@ HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=3.0)
 # Email + password sign-in through the app endpoints (development); off in production
 # unless turned on.
 ACCOUNTS_PASSWORD_LOGIN_ENABLED = env.bool("ACCOUNTS_PASSWORD_LOGIN_ENABLED", default=False)
+
+# --- Recommendations ---------------------------------------------------------------------------
+# A product is "owned" when one of its crops is at least this cosine-similar to one of the
+# user's closet items of the same category (or the user said "I own this").
+OWNED_SIMILARITY = env.float("OWNED_SIMILARITY", default=0.92)
+# A garment of a wannabe look is "owned" when the user's closest closet item is this similar.
+LOOK_OWNED_SIMILARITY = env.float("LOOK_OWNED_SIMILARITY", default=0.85)
+RECOMMENDATIONS_CACHE_SECONDS = env.int("RECOMMENDATIONS_CACHE_SECONDS", default=600)
+RECOMMENDATIONS_MAX_LIMIT = 50
