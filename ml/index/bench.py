@@ -5,7 +5,8 @@ and within-cluster offsets drawn with a decaying (power-law) spectrum over the d
 about ``cluster_size`` points per cluster, normalised. Queries are held-out points of the
 same mixture perturbed with noise (a new photo of a catalogued look).
 
-Run: ``python -m ml.index.bench --sizes 10000 100000 --dim 256`` (prints a Markdown table).
+Run: ``python -m ml.index.bench --sizes 10000 100000 --search-k 5000 10000`` (one build per
+size, measured under each search_k x overfetch; prints a Markdown table).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -79,17 +80,35 @@ def exact_top_k(base: F32, queries: F32, k: int) -> I64:
     return out
 
 
+def exact_search_p50_ms(base: F32, queries: F32, k: int) -> float:
+    """Median single-query time of exact search (scores + top-k), the faster of BLAS
+    matrix-vector and einsum (multi-threaded BLAS stalls on a busy machine)."""
+    best = float("inf")
+    for method in ("blas", "einsum"):
+        times = []
+        for q in queries:
+            t0 = time.perf_counter()
+            scores = base @ q if method == "blas" else np.einsum("ij,j->i", base, q)
+            top = np.argpartition(-scores, k)[:k]
+            top[np.argsort(-scores[top])]
+            times.append(time.perf_counter() - t0)
+        best = min(best, float(np.percentile(times, 50)) * 1000)
+    return best
+
+
 @dataclass(frozen=True)
 class BenchResult:
     n: int
     dim: int
     n_trees: int
     search_k: int
+    overfetch: int
     annoy_dim: int | None
     recall_at_k: float
     k: int
     p50_ms: float
     p95_ms: float
+    cpu_p50_ms: float
     exact_p50_ms: float
     speedup: float
     build_seconds: float
@@ -101,22 +120,28 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_one(
+def run(
     n: int,
     *,
     dim: int = 256,
     config: IndexConfig,
+    query_settings: Sequence[tuple[int, int]] = (),
     queries: int = 500,
     k: int = 10,
     cluster_size: int = 100,
     root: Path | None = None,
     seed: int = 0,
-) -> BenchResult:
+) -> list[BenchResult]:
+    """Builds one index of ``n`` vectors and measures it under each (search_k, overfetch)
+    in ``query_settings`` (default: the config's own)."""
     data = ClusteredData(dim=dim, clusters=max(1, n // cluster_size), seed=seed)
     base = data.points(0, n)
     query_vectors = data.points(0, queries, stream=3, noise=0.25)
-    truth = exact_top_k(base, query_vectors, k)
+    truth = [set(row.tolist()) for row in exact_top_k(base, query_vectors, k)]
+    exact_p50 = exact_search_p50_ms(base, query_vectors[:50], k)
+    settings = list(query_settings) or [(config.search_k, config.overfetch)]
 
+    results = []
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         rss_before = _rss_mb()
         started = time.perf_counter()
@@ -127,56 +152,60 @@ def run_one(
         build_rss = max(0.0, _rss_mb() - rss_before)
         version_dir = Path(tmp) / "bench" / "versions" / manifest.version
         index_mb = sum(p.stat().st_size for p in version_dir.iterdir()) / 2**20
-
-        reader = CategoryIndex(Path(tmp), "bench", config)
-        reader.load()
-        for q in query_vectors[:50]:  # warm the page cache and the code paths
-            reader.query(q, k)
-        latencies = []
-        hits = 0
-        for i, q in enumerate(query_vectors):
-            t0 = time.perf_counter()
-            found = reader.query(q, k)
-            latencies.append(time.perf_counter() - t0)
-            hits += len({n.id for n in found} & {int(r) for r in truth[i]})
-        exact = []
-        for q in query_vectors[: min(queries, 50)]:
-            t0 = time.perf_counter()
-            scores = base @ q
-            top = np.argpartition(-scores, k)[:k]
-            top[np.argsort(-scores[top])]
-            exact.append(time.perf_counter() - t0)
-        del reader
+        del base
         gc.collect()
-    p50 = float(np.percentile(latencies, 50)) * 1000
-    exact_p50 = float(np.percentile(exact, 50)) * 1000
-    return BenchResult(
-        n=n,
-        dim=dim,
-        n_trees=config.n_trees,
-        search_k=config.search_k,
-        annoy_dim=manifest.annoy_dim,
-        recall_at_k=hits / (queries * k),
-        k=k,
-        p50_ms=round(p50, 3),
-        p95_ms=round(float(np.percentile(latencies, 95)) * 1000, 3),
-        exact_p50_ms=round(exact_p50, 3),
-        speedup=round(exact_p50 / p50, 1),
-        build_seconds=round(build_seconds, 1),
-        index_mb=round(index_mb, 1),
-        build_rss_mb=round(build_rss, 1),
-    )
+
+        for search_k, overfetch in settings:
+            tuned = replace(config, search_k=search_k, overfetch=overfetch, refresh_seconds=1.0)
+            reader = CategoryIndex(Path(tmp), "bench", tuned)
+            reader.load()
+            for q in query_vectors[:50]:  # warm the page cache and the code paths
+                reader.query(q, k)
+            latencies = []
+            cpu = []
+            hits = 0
+            for i, q in enumerate(query_vectors):
+                c0 = time.thread_time()
+                t0 = time.perf_counter()
+                found = reader.query(q, k)
+                latencies.append(time.perf_counter() - t0)
+                cpu.append(time.thread_time() - c0)
+                hits += len({nb.id for nb in found} & truth[i])
+            del reader
+            gc.collect()
+            p50 = float(np.percentile(latencies, 50)) * 1000
+            results.append(
+                BenchResult(
+                    n=n,
+                    dim=dim,
+                    n_trees=config.n_trees,
+                    search_k=search_k,
+                    overfetch=overfetch,
+                    annoy_dim=manifest.annoy_dim,
+                    recall_at_k=hits / (queries * k),
+                    k=k,
+                    p50_ms=round(p50, 3),
+                    p95_ms=round(float(np.percentile(latencies, 95)) * 1000, 3),
+                    cpu_p50_ms=round(float(np.percentile(cpu, 50)) * 1000, 3),
+                    exact_p50_ms=round(exact_p50, 3),
+                    speedup=round(exact_p50 / p50, 1),
+                    build_seconds=round(build_seconds, 1),
+                    index_mb=round(index_mb, 1),
+                    build_rss_mb=round(build_rss, 1),
+                )
+            )
+    return results
 
 
 def markdown(results: Sequence[BenchResult]) -> str:
     header = (
-        "| n | dim | n_trees | search_k | annoy_dim | recall@10 | p50 ms | p95 ms "
-        "| exact p50 ms | speed-up | build s | files MB | build RSS +MB |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "| n | dim | n_trees | search_k | overfetch | annoy_dim | recall@10 | p50 ms | p95 ms "
+        "| CPU p50 ms | exact p50 ms | speed-up | build s | files MB | build RSS +MB |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     )
     rows = [
-        f"| {r.n:,} | {r.dim} | {r.n_trees} | {r.search_k or 'default'} | "
-        f"{r.annoy_dim or '-'} | {r.recall_at_k:.3f} | {r.p50_ms} | {r.p95_ms} | "
+        f"| {r.n:,} | {r.dim} | {r.n_trees} | {r.search_k or 'default'} | {r.overfetch} | "
+        f"{r.annoy_dim or '-'} | {r.recall_at_k:.3f} | {r.p50_ms} | {r.p95_ms} | {r.cpu_p50_ms} | "
         f"{r.exact_p50_ms} | {r.speedup}x | {r.build_seconds} | {r.index_mb} | "
         f"{r.build_rss_mb} |"
         for r in results
@@ -189,19 +218,28 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--dim", type=int, default=256)
     parser.add_argument("--n-trees", type=int, default=IndexConfig().n_trees)
-    parser.add_argument("--search-k", type=int, default=0)
-    parser.add_argument("--annoy-dim", type=int, default=0)
-    parser.add_argument("--queries", type=int, default=500)
-    parser.add_argument("--tmp", type=Path, default=None)
-    args = parser.parse_args(argv)
-    config = IndexConfig(
-        n_trees=args.n_trees, search_k=args.search_k, annoy_dim=args.annoy_dim or None
+    parser.add_argument(
+        "--search-k", type=int, nargs="+", default=[IndexConfig().search_k], help="sweep"
     )
+    parser.add_argument("--overfetch", type=int, nargs="+", default=[4], help="sweep")
+    parser.add_argument("--annoy-dim", type=int, default=0, help="0: no projection")
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--tmp", type=Path, default=None, help="where to build")
+    args = parser.parse_args(argv)
+    config = IndexConfig(n_trees=args.n_trees, annoy_dim=args.annoy_dim or None)
+    settings = [(sk, of) for sk in args.search_k for of in args.overfetch]
     results = []
     for n in args.sizes:
-        result = run_one(n, dim=args.dim, config=config, queries=args.queries, root=args.tmp)
-        print(asdict(result), flush=True)
-        results.append(result)
+        for result in run(
+            n,
+            dim=args.dim,
+            config=config,
+            query_settings=settings,
+            queries=args.queries,
+            root=args.tmp,
+        ):
+            print(asdict(result), flush=True)
+            results.append(result)
     print(markdown(results))
 
 

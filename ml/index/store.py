@@ -87,7 +87,7 @@ class IndexConfig:
     """
 
     n_trees: int = 64
-    search_k: int = 0
+    search_k: int = 10_000
     overfetch: int = 4
     annoy_dim: int | None = None
     refresh_seconds: float = 0.0
