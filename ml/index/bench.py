@@ -15,6 +15,7 @@ import argparse
 import gc
 import resource
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -72,11 +73,12 @@ class ClusteredData:
 def exact_top_k(base: F32, queries: F32, k: int) -> I64:
     """Rows of the ``k`` most similar base vectors per query (brute force)."""
     out = np.empty((queries.shape[0], k), dtype=np.int64)
-    for i in range(0, queries.shape[0], 256):
-        scores = queries[i : i + 256] @ base.T
+    step = max(1, min(256, 2**26 // max(1, base.shape[0])))  # score blocks <= 256 MiB
+    for i in range(0, queries.shape[0], step):
+        scores = queries[i : i + step] @ base.T
         top = np.argpartition(-scores, k, axis=1)[:, :k]
         order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1)
-        out[i : i + 256] = np.take_along_axis(top, order, axis=1)
+        out[i : i + step] = np.take_along_axis(top, order, axis=1)
     return out
 
 
@@ -113,11 +115,40 @@ class BenchResult:
     speedup: float
     build_seconds: float
     index_mb: float
-    build_rss_mb: float
+    build_rss_mb: float  # resident memory the build added on top of the data, at peak
 
 
 def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """Resident memory now (Linux /proc), else the peak so far."""
+    try:
+        with open("/proc/self/statm") as fh:
+            pages = int(fh.read().split()[1])
+        return pages * resource.getpagesize() / 2**20
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+class _PeakRss:
+    """Samples resident memory every 20 ms while a block runs."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, _rss_mb())
+
+    def __enter__(self) -> _PeakRss:
+        self.peak = _rss_mb()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_mb())
 
 
 def run(
@@ -143,13 +174,15 @@ def run(
 
     results = []
     with tempfile.TemporaryDirectory(dir=root) as tmp:
+        gc.collect()
         rss_before = _rss_mb()
-        started = time.perf_counter()
-        manifest = build_index(
-            Path(tmp), "bench", np.arange(n), base, encoder_id="bench@1", config=config
-        )
-        build_seconds = time.perf_counter() - started
-        build_rss = max(0.0, _rss_mb() - rss_before)
+        with _PeakRss() as peak:
+            started = time.perf_counter()
+            manifest = build_index(
+                Path(tmp), "bench", np.arange(n), base, encoder_id="bench@1", config=config
+            )
+            build_seconds = time.perf_counter() - started
+        build_rss = max(0.0, peak.peak - rss_before)
         version_dir = Path(tmp) / "bench" / "versions" / manifest.version
         index_mb = sum(p.stat().st_size for p in version_dir.iterdir()) / 2**20
         del base
@@ -225,8 +258,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--annoy-dim", type=int, default=0, help="0: no projection")
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--tmp", type=Path, default=None, help="where to build")
+    parser.add_argument(
+        "--exact-below", type=int, default=0, help="exact scan at or below this size (0: never)"
+    )
     args = parser.parse_args(argv)
-    config = IndexConfig(n_trees=args.n_trees, annoy_dim=args.annoy_dim or None)
+    config = IndexConfig(
+        n_trees=args.n_trees, annoy_dim=args.annoy_dim or None, exact_below=args.exact_below
+    )
     settings = [(sk, of) for sk in args.search_k for of in args.overfetch]
     results = []
     for n in args.sizes:

@@ -84,6 +84,9 @@ class IndexConfig:
         refresh_seconds: how often a reader stats the version pointer and the delta log
             (0: before every query).
         grace_seconds: how long a replaced version stays on disk before cleanup removes it.
+        build_jobs: threads Annoy builds with (-1: every core).
+        exact_below: with at most this many built items, queries score every item exactly
+            (faster than the forest at that size, and recall 1).
     """
 
     n_trees: int = 64
@@ -93,6 +96,7 @@ class IndexConfig:
     refresh_seconds: float = 0.0
     grace_seconds: float = 600.0
     build_jobs: int = -1
+    exact_below: int = 10_000
 
     def __post_init__(self) -> None:
         if self.n_trees < 1:
@@ -666,7 +670,9 @@ class CategoryIndex:
         path = self._dir / "versions" / version / "delta.log"
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, records.tobytes())
+            data = memoryview(records.tobytes())
+            while data:  # one append per call; loop only if the kernel wrote part of it
+                data = data[os.write(fd, data) :]
         finally:
             os.close(fd)
 
@@ -746,6 +752,8 @@ class CategoryIndex:
         n = version.manifest.count
         if n == 0 or version.forest is None:
             return []
+        if n <= self.config.exact_below:
+            return self._score_rows(version, q, np.arange(n, dtype=np.int64), k, keep)
         if allowed is not None and len(allowed) <= max(4 * k * self.config.overfetch, 1024):
             rows = version.rows_of(np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
             return self._score_rows(version, q, rows, k, keep)
@@ -773,22 +781,34 @@ class CategoryIndex:
     ) -> list[Neighbour]:
         """Exact cosine for ``rows``; the best ``k`` that pass ``keep``."""
         kept: list[Neighbour] = []
-        chunk = 65_536
+        chunk = 262_144
         for start in range(0, len(rows), chunk):
             part = np.sort(rows[start : start + chunk])
             if len(part) > 1 and int(part[-1]) - int(part[0]) == len(part) - 1:
                 block = np.asarray(version.vectors[int(part[0]) : int(part[-1]) + 1])
             else:
                 block = np.asarray(version.vectors[part])
-            scores = block @ q
-            taken = 0
-            for i in np.argsort(-scores):  # each chunk's best k survivors suffice
-                item = int(version.ids[part[i]])
-                if keep(item):
-                    kept.append(Neighbour(item, float(scores[i])))
-                    taken += 1
-                    if taken >= k:
-                        break
+            # einsum streams a big block faster than BLAS gemv, which stalls on busy cores
+            scores = np.einsum("ij,j->i", block, q) if len(part) > 4096 else block @ q
+            m = len(scores)
+            take = min(m, 4 * k + 32)
+            while True:  # each chunk's best k survivors suffice
+                if take < m:
+                    best = np.argpartition(-scores, take - 1)[:take]
+                    best = best[np.argsort(-scores[best])]
+                else:
+                    best = np.argsort(-scores)
+                found = []
+                for i in best:
+                    item = int(version.ids[part[i]])
+                    if keep(item):
+                        found.append(Neighbour(item, float(scores[i])))
+                        if len(found) >= k:
+                            break
+                if len(found) >= k or take >= m:
+                    break
+                take = min(m, take * 16)
+            kept.extend(found)
         kept.sort(key=lambda n: -n.score)
         return kept[:k]
 
