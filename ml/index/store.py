@@ -753,7 +753,7 @@ class CategoryIndex:
         if n == 0 or version.forest is None:
             return []
         if n <= self.config.exact_below:
-            return self._score_rows(version, q, np.arange(n, dtype=np.int64), k, keep)
+            return self._score_rows(version, q, None, k, keep)
         if allowed is not None and len(allowed) <= max(4 * k * self.config.overfetch, 1024):
             rows = version.rows_of(np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
             return self._score_rows(version, q, rows, k, keep)
@@ -773,20 +773,23 @@ class CategoryIndex:
                 return kept
             wanted *= 4
             if wanted >= n // 4:  # filters reject most items: score every item exactly
-                return self._score_rows(version, q, np.arange(n, dtype=np.int64), k, keep)
+                return self._score_rows(version, q, None, k, keep)
 
     @staticmethod
     def _score_rows(
-        version: _Version, q: F32, rows: I64, k: int, keep: Callable[[int], bool]
+        version: _Version, q: F32, rows: I64 | None, k: int, keep: Callable[[int], bool]
     ) -> list[Neighbour]:
-        """Exact cosine for ``rows``; the best ``k`` that pass ``keep``."""
+        """Exact cosine for ``rows`` (None: every row); the best ``k`` that pass ``keep``."""
         kept: list[Neighbour] = []
         chunk = 262_144
-        for start in range(0, len(rows), chunk):
-            part = np.sort(rows[start : start + chunk])
-            if len(part) > 1 and int(part[-1]) - int(part[0]) == len(part) - 1:
-                block = np.asarray(version.vectors[int(part[0]) : int(part[-1]) + 1])
+        total = version.manifest.count if rows is None else len(rows)
+        for start in range(0, total, chunk):
+            if rows is None:
+                stop = min(start + chunk, total)
+                part = np.arange(start, stop, dtype=np.int64)
+                block = np.asarray(version.vectors[start:stop])
             else:
+                part = np.sort(rows[start : start + chunk])
                 block = np.asarray(version.vectors[part])
             # einsum streams a big block faster than BLAS gemv, which stalls on busy cores
             scores = np.einsum("ij,j->i", block, q) if len(part) > 4096 else block @ q
