@@ -328,3 +328,35 @@ def test_a_small_index_is_searched_exactly(
     truth = exact_top_k(base, queries, 10)
     for q, expected in zip(queries, truth, strict=True):
         assert [n.id for n in index.query(q, 10)] == expected.tolist()
+
+
+def test_another_process_adding_and_rebuilding_is_seen_without_a_restart(
+    tmp_path: Path, base: np.ndarray
+) -> None:
+    from tests.support import run_python
+
+    build_index(tmp_path, "top", np.arange(1000), base[:1000], encoder_id=ENC)
+    reader = CategoryIndex(tmp_path, "top", ANNOY)
+    reader.load()
+    np.save(tmp_path / "new.npy", base[3000:3001])
+    worker = run_python(
+        "import numpy as np; from pathlib import Path; from ml.index import CategoryIndex\n"
+        f"root = Path({str(tmp_path)!r})\n"
+        "CategoryIndex(root, 'top').add([424242], np.load(root / 'new.npy'), "
+        f"encoder_id={ENC!r})\n",
+        env={},
+    )
+    assert worker.returncode == 0, worker.stderr
+    assert reader.query(base[3000], 1)[0].id == 424242  # a worker's new product, at once
+
+    builder = run_python(
+        "import numpy as np; from pathlib import Path; from ml.index import build_index\n"
+        f"root = Path({str(tmp_path)!r})\n"
+        "v = np.load(root / 'new.npy')\n"
+        f"build_index(root, 'top', [7], v, encoder_id={ENC!r})\n",
+        env={},
+    )
+    assert builder.returncode == 0, builder.stderr
+    assert reader.manifest.count == 1  # the new build, picked up by the running reader
+    # a build's input is the whole truth: delta entries made before it started are not kept
+    assert [n.id for n in reader.query(base[3000], 2)] == [7]
