@@ -84,15 +84,19 @@ class IndexConfig:
         refresh_seconds: how often a reader stats the version pointer and the delta log
             (0: before every query).
         grace_seconds: how long a replaced version stays on disk before cleanup removes it.
+        build_jobs: threads Annoy builds with (-1: every core).
+        exact_below: with at most this many built items, queries score every item exactly
+            (faster than the forest at that size, and recall 1).
     """
 
     n_trees: int = 64
-    search_k: int = 0
+    search_k: int = 10_000
     overfetch: int = 4
     annoy_dim: int | None = None
     refresh_seconds: float = 0.0
     grace_seconds: float = 600.0
     build_jobs: int = -1
+    exact_below: int = 10_000
 
     def __post_init__(self) -> None:
         if self.n_trees < 1:
@@ -666,7 +670,9 @@ class CategoryIndex:
         path = self._dir / "versions" / version / "delta.log"
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, records.tobytes())
+            data = memoryview(records.tobytes())
+            while data:  # one append per call; loop only if the kernel wrote part of it
+                data = data[os.write(fd, data) :]
         finally:
             os.close(fd)
 
@@ -746,6 +752,8 @@ class CategoryIndex:
         n = version.manifest.count
         if n == 0 or version.forest is None:
             return []
+        if n <= self.config.exact_below:
+            return self._score_rows(version, q, None, k, keep)
         if allowed is not None and len(allowed) <= max(4 * k * self.config.overfetch, 1024):
             rows = version.rows_of(np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
             return self._score_rows(version, q, rows, k, keep)
@@ -765,30 +773,45 @@ class CategoryIndex:
                 return kept
             wanted *= 4
             if wanted >= n // 4:  # filters reject most items: score every item exactly
-                return self._score_rows(version, q, np.arange(n, dtype=np.int64), k, keep)
+                return self._score_rows(version, q, None, k, keep)
 
     @staticmethod
     def _score_rows(
-        version: _Version, q: F32, rows: I64, k: int, keep: Callable[[int], bool]
+        version: _Version, q: F32, rows: I64 | None, k: int, keep: Callable[[int], bool]
     ) -> list[Neighbour]:
-        """Exact cosine for ``rows``; the best ``k`` that pass ``keep``."""
+        """Exact cosine for ``rows`` (None: every row); the best ``k`` that pass ``keep``."""
         kept: list[Neighbour] = []
-        chunk = 65_536
-        for start in range(0, len(rows), chunk):
-            part = np.sort(rows[start : start + chunk])
-            if len(part) > 1 and int(part[-1]) - int(part[0]) == len(part) - 1:
-                block = np.asarray(version.vectors[int(part[0]) : int(part[-1]) + 1])
+        chunk = 262_144
+        total = version.manifest.count if rows is None else len(rows)
+        for start in range(0, total, chunk):
+            if rows is None:
+                stop = min(start + chunk, total)
+                part = np.arange(start, stop, dtype=np.int64)
+                block = np.asarray(version.vectors[start:stop])
             else:
+                part = np.sort(rows[start : start + chunk])
                 block = np.asarray(version.vectors[part])
-            scores = block @ q
-            taken = 0
-            for i in np.argsort(-scores):  # each chunk's best k survivors suffice
-                item = int(version.ids[part[i]])
-                if keep(item):
-                    kept.append(Neighbour(item, float(scores[i])))
-                    taken += 1
-                    if taken >= k:
-                        break
+            # einsum streams a big block faster than BLAS gemv, which stalls on busy cores
+            scores = np.einsum("ij,j->i", block, q) if len(part) > 4096 else block @ q
+            m = len(scores)
+            take = min(m, 4 * k + 32)
+            while True:  # each chunk's best k survivors suffice
+                if take < m:
+                    best = np.argpartition(-scores, take - 1)[:take]
+                    best = best[np.argsort(-scores[best])]
+                else:
+                    best = np.argsort(-scores)
+                found = []
+                for i in best:
+                    item = int(version.ids[part[i]])
+                    if keep(item):
+                        found.append(Neighbour(item, float(scores[i])))
+                        if len(found) >= k:
+                            break
+                if len(found) >= k or take >= m:
+                    break
+                take = min(m, take * 16)
+            kept.extend(found)
         kept.sort(key=lambda n: -n.score)
         return kept[:k]
 

@@ -27,6 +27,7 @@ from ml.types import Embedding
 
 ENC = "descriptor@1"
 DIM = 64
+ANNOY = IndexConfig(exact_below=0)  # these indexes are small: make queries use the forest
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def _exact(base: np.ndarray, ids: np.ndarray, q: np.ndarray, k: int) -> list[int
 def test_recall_against_exact_search_on_clustered_vectors(
     built: Path, base: np.ndarray, data: ClusteredData
 ) -> None:
-    index = CategoryIndex(built, "top")
+    index = CategoryIndex(built, "top", ANNOY)
     queries = data.points(0, 200, stream=3, noise=0.25)
     truth = exact_top_k(base, queries, 10) + 1000
     hits = 0
@@ -65,7 +66,7 @@ def test_recall_against_exact_search_on_clustered_vectors(
 
 
 def test_scores_are_exact_cosines_best_first(built: Path, base: np.ndarray) -> None:
-    index = CategoryIndex(built, "top")
+    index = CategoryIndex(built, "top", ANNOY)
     q = base[17] + 0.05
     found = index.query(q, 10)
     assert found[0].id == 1017
@@ -88,7 +89,7 @@ def test_build_writes_a_versioned_folder_with_manifest_and_maps_it(
     }
     assert json.loads((folder / "manifest.json").read_text())["encoder_id"] == ENC
     assert json.loads((built / "top" / "CURRENT").read_text()) == {"version": manifest.version}
-    index = CategoryIndex(built, "top")
+    index = CategoryIndex(built, "top", ANNOY)
     index.load()
     assert isinstance(index._current().version.vectors, np.memmap)
 
@@ -96,8 +97,8 @@ def test_build_writes_a_versioned_folder_with_manifest_and_maps_it(
 def test_a_product_added_after_the_build_is_found_at_once_by_every_reader(
     built: Path, data: ClusteredData
 ) -> None:
-    writer = CategoryIndex(built, "top")
-    other_reader = CategoryIndex(built, "top")  # another process would see the same files
+    writer = CategoryIndex(built, "top", ANNOY)
+    other_reader = CategoryIndex(built, "top", ANNOY)  # another process would see the same files
     other_reader.load()
     new = data.points(0, 3, stream=4)
     writer.add([1, 2, 3], new, encoder_id=ENC)
@@ -108,7 +109,7 @@ def test_a_product_added_after_the_build_is_found_at_once_by_every_reader(
 
 
 def test_re_adding_an_indexed_id_replaces_its_vector(built: Path, data: ClusteredData) -> None:
-    index = CategoryIndex(built, "top")
+    index = CategoryIndex(built, "top", ANNOY)
     elsewhere = data.points(0, 1, stream=5)[0]
     index.add([1005], elsewhere[None, :], encoder_id=ENC)
     found = index.query(elsewhere, 3)
@@ -117,7 +118,7 @@ def test_re_adding_an_indexed_id_replaces_its_vector(built: Path, data: Clustere
 
 
 def test_removed_items_disappear_before_the_rebuild(built: Path, base: np.ndarray) -> None:
-    index = CategoryIndex(built, "top")
+    index = CategoryIndex(built, "top", ANNOY)
     before = [n.id for n in index.query(base[10], 10)]
     assert before[0] == 1010
     index.remove({1010, before[1]})
@@ -131,7 +132,7 @@ def test_removed_items_disappear_before_the_rebuild(built: Path, base: np.ndarra
 
 
 def test_filters_applied_afterwards_still_return_k(built: Path, base: np.ndarray) -> None:
-    index = CategoryIndex(built, "top")
+    index = CategoryIndex(built, "top", ANNOY)
     ids = np.arange(1000, 1000 + len(base))
     q = base[100]
     top50 = _exact(base, ids, q, 50)
@@ -154,13 +155,13 @@ def test_filters_applied_afterwards_still_return_k(built: Path, base: np.ndarray
 
 
 def test_fewer_than_k_when_filters_leave_fewer_items(built: Path, base: np.ndarray) -> None:
-    index = CategoryIndex(built, "top")
+    index = CategoryIndex(built, "top", ANNOY)
     found = index.query(base[0], 10, where=lambda i: i in {1001, 1002, 1003})
     assert sorted(n.id for n in found) == [1001, 1002, 1003]
 
 
 def test_vectors_of_another_encoder_are_refused(built: Path, base: np.ndarray) -> None:
-    index = CategoryIndex(built, "top")
+    index = CategoryIndex(built, "top", ANNOY)
     with pytest.raises(EncoderMismatchError, match="descriptor@1"):
         index.add([9], base[:1], encoder_id="resnet50@2")
     with pytest.raises(EncoderMismatchError):
@@ -181,7 +182,7 @@ def test_a_swap_during_concurrent_queries_loses_none(
     tmp_path: Path, base: np.ndarray, data: ClusteredData
 ) -> None:
     build_index(tmp_path, "top", np.arange(len(base)), base, encoder_id=ENC)
-    index = CategoryIndex(tmp_path, "top")
+    index = CategoryIndex(tmp_path, "top", ANNOY)
     queries = data.points(0, 64, stream=3, noise=0.2)
     stop = threading.Event()
     answered = [0] * 4
@@ -225,7 +226,7 @@ def test_a_reader_holding_the_old_version_keeps_answering_after_cleanup(
     tmp_path: Path, base: np.ndarray
 ) -> None:
     build_index(tmp_path, "top", np.arange(len(base)), base, encoder_id=ENC)
-    lazy = CategoryIndex(tmp_path, "top", IndexConfig(refresh_seconds=3600))
+    lazy = CategoryIndex(tmp_path, "top", IndexConfig(refresh_seconds=3600, exact_below=0))
     lazy.load()
     old = lazy.version
     build_index(tmp_path, "top", np.arange(10, 10 + len(base)), base, encoder_id=ENC)
@@ -243,7 +244,7 @@ def test_delta_appended_while_a_build_runs_survives_the_swap(
     tmp_path: Path, base: np.ndarray, data: ClusteredData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     build_index(tmp_path, "top", np.arange(1000), base[:1000], encoder_id=ENC)
-    worker = CategoryIndex(tmp_path, "top")
+    worker = CategoryIndex(tmp_path, "top", ANNOY)
     late = data.points(0, 1, stream=6)
 
     class SlowAnnoy(store.AnnoyIndex):  # a worker adds a product while the forest builds
@@ -254,14 +255,14 @@ def test_delta_appended_while_a_build_runs_survives_the_swap(
     monkeypatch.setattr(store, "AnnoyIndex", SlowAnnoy)
     build_index(tmp_path, "top", np.arange(2000), base[:2000], encoder_id=ENC)
     monkeypatch.undo()
-    reader = CategoryIndex(tmp_path, "top")
+    reader = CategoryIndex(tmp_path, "top", ANNOY)
     assert reader.manifest.count == 2000
     assert reader.query(late[0], 1)[0].id == 77_777
 
 
 def test_an_empty_build_is_filled_by_the_delta(tmp_path: Path, base: np.ndarray) -> None:
     build_index(tmp_path, "dress", [], np.zeros((0, DIM)), encoder_id=ENC)
-    index = CategoryIndex(tmp_path, "dress")
+    index = CategoryIndex(tmp_path, "dress", ANNOY)
     assert index.query(base[0], 5) == []
     index.add([5, 6], base[:2], encoder_id=ENC)
     assert [n.id for n in index.query(base[1], 5)] == [6, 5]
@@ -270,7 +271,7 @@ def test_an_empty_build_is_filled_by_the_delta(tmp_path: Path, base: np.ndarray)
 def test_projected_annoy_stage_keeps_recall(
     tmp_path: Path, base: np.ndarray, data: ClusteredData
 ) -> None:
-    config = IndexConfig(annoy_dim=24)
+    config = IndexConfig(annoy_dim=24, exact_below=0)
     manifest = build_index(
         tmp_path, "top", np.arange(len(base)), base, encoder_id=ENC, config=config
     )
@@ -289,7 +290,7 @@ def test_projected_annoy_stage_keeps_recall(
 
 def test_bad_input_is_refused_with_a_clear_message(tmp_path: Path, base: np.ndarray) -> None:
     with pytest.raises(IndexNotBuiltError, match="build one first"):
-        CategoryIndex(tmp_path, "outer").query(base[0], 5)
+        CategoryIndex(tmp_path, "outer", ANNOY).query(base[0], 5)
     with pytest.raises(ValueError, match="unique"):
         build_index(tmp_path, "top", [1, 1], base[:2], encoder_id=ENC)
     with pytest.raises(ValueError, match="zero vector"):
@@ -300,7 +301,7 @@ def test_bad_input_is_refused_with_a_clear_message(tmp_path: Path, base: np.ndar
         build_index(tmp_path, "top", [1, 2], base[:3], encoder_id=ENC)
     assert current_manifest(tmp_path, "top") is None  # nothing was published
     build_index(tmp_path, "top", [1, 2], base[:2], encoder_id=ENC)
-    index = CategoryIndex(tmp_path, "top")
+    index = CategoryIndex(tmp_path, "top", ANNOY)
     with pytest.raises(ValueError, match="dimension 3"):
         index.query([1.0, 0.0, 0.0], 5)
     with pytest.raises(ValueError, match="dimension 3"):
@@ -312,7 +313,50 @@ def test_bad_input_is_refused_with_a_clear_message(tmp_path: Path, base: np.ndar
 def test_store_serves_each_category_from_its_own_index(tmp_path: Path, base: np.ndarray) -> None:
     build_index(tmp_path, "top", [1, 2], base[:2], encoder_id=ENC)
     build_index(tmp_path, "bottom", [3, 4], base[:2], encoder_id=ENC)
-    indexes = IndexStore(tmp_path)
+    indexes = IndexStore(tmp_path, ANNOY)
     assert indexes.query("top", base[0], 1)[0].id == 1
     assert indexes.query("bottom", base[0], 1)[0].id == 3
     assert indexes.category("top") is indexes.category("top")
+
+
+def test_a_small_index_is_searched_exactly(
+    tmp_path: Path, base: np.ndarray, data: ClusteredData
+) -> None:
+    build_index(tmp_path, "top", np.arange(len(base)), base, encoder_id=ENC)
+    index = CategoryIndex(tmp_path, "top", IndexConfig(exact_below=len(base)))
+    queries = data.points(0, 50, stream=3, noise=0.25)
+    truth = exact_top_k(base, queries, 10)
+    for q, expected in zip(queries, truth, strict=True):
+        assert [n.id for n in index.query(q, 10)] == expected.tolist()
+
+
+def test_another_process_adding_and_rebuilding_is_seen_without_a_restart(
+    tmp_path: Path, base: np.ndarray
+) -> None:
+    from tests.support import run_python
+
+    build_index(tmp_path, "top", np.arange(1000), base[:1000], encoder_id=ENC)
+    reader = CategoryIndex(tmp_path, "top", ANNOY)
+    reader.load()
+    np.save(tmp_path / "new.npy", base[3000:3001])
+    worker = run_python(
+        "import numpy as np; from pathlib import Path; from ml.index import CategoryIndex\n"
+        f"root = Path({str(tmp_path)!r})\n"
+        "CategoryIndex(root, 'top').add([424242], np.load(root / 'new.npy'), "
+        f"encoder_id={ENC!r})\n",
+        env={},
+    )
+    assert worker.returncode == 0, worker.stderr
+    assert reader.query(base[3000], 1)[0].id == 424242  # a worker's new product, at once
+
+    builder = run_python(
+        "import numpy as np; from pathlib import Path; from ml.index import build_index\n"
+        f"root = Path({str(tmp_path)!r})\n"
+        "v = np.load(root / 'new.npy')\n"
+        f"build_index(root, 'top', [7], v, encoder_id={ENC!r})\n",
+        env={},
+    )
+    assert builder.returncode == 0, builder.stderr
+    assert reader.manifest.count == 1  # the new build, picked up by the running reader
+    # a build's input is the whole truth: delta entries made before it started are not kept
+    assert [n.id for n in reader.query(base[3000], 2)] == [7]
