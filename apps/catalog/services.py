@@ -107,6 +107,7 @@ class IndexBuilder(Protocol):
         vectors: npt.NDArray[np.float32],
         *,
         encoder_id: str,
+        config: Any = None,
     ) -> BuiltIndex: ...
 
 
@@ -762,7 +763,9 @@ def index_rebuild(
     root = Path(settings.INDEX_DIR)
     build = builder or index_builder()
     started = time.perf_counter()
-    built = build(root, category, item_ids, vectors, encoder_id=encoder)
+    from apps.recommendations.retrieval import index_config
+
+    built = build(root, category, item_ids, vectors, encoder_id=encoder, config=index_config())
     seconds = float(getattr(built, "build_seconds", 0.0) or (time.perf_counter() - started))
     with transaction.atomic():
         IndexVersion.objects.filter(category=category, is_live=True).update(is_live=False)

@@ -104,9 +104,7 @@ def user_ownership(*, user: User) -> Ownership:
         closet[(category, encoder)].append(_vector(blob))
     feedback = ProductFeedback.objects.filter(user=user).values_list("product_id", "kind")
     said_owned = frozenset(p for p, kind in feedback if kind == ProductFeedback.Kind.OWNED)
-    dismissed = frozenset(
-        p for p, kind in feedback if kind == ProductFeedback.Kind.NOT_INTERESTED
-    )
+    dismissed = frozenset(p for p, kind in feedback if kind == ProductFeedback.Kind.NOT_INTERESTED)
     return Ownership(
         closet={key: np.stack(vectors) for key, vectors in closet.items()},
         said_owned=said_owned,
@@ -158,17 +156,23 @@ def similar_products(
     want = max(limit * 3, 30)
     while True:
         found = catalog_neighbours(
-            vector=vector, encoder_id=encoder, categories=[category], k=want,
+            vector=vector,
+            encoder_id=encoder,
+            categories=[category],
+            k=want,
             exclude=rejected_crops,
-            where=(lambda crop_id: crop_id in allow_crop_ids) if allow_crop_ids is not None else None,
+            where=(lambda crop_id: crop_id in allow_crop_ids)
+            if allow_crop_ids is not None
+            else None,
         )
         fresh = [n for n in found if n.id not in rejected_crops]
         if not fresh:
             break
         rows = {
             row[0]: row
-            for row in ProductCrop.objects.filter(condition, pk__in=[n.id for n in fresh])
-            .values_list("pk", "image__product_id", "embedding")
+            for row in ProductCrop.objects.filter(
+                condition, pk__in=[n.id for n in fresh]
+            ).values_list("pk", "image__product_id", "embedding")
         }
         tags = _product_tags([row[1] for row in rows.values()])
         candidates = [(n, rows[n.id]) for n in fresh if n.id in rows]
@@ -197,8 +201,13 @@ def similar_products(
                     if len(style)
                     else 0.0,
                     owned=owned,
-                    owned_because=("you said you own it" if said else
-                                   "like an item in your closet" if owned else ""),
+                    owned_because=(
+                        "you said you own it"
+                        if said
+                        else "like an item in your closet"
+                        if owned
+                        else ""
+                    ),
                 )
             )
             if len(answer.results) >= limit:
@@ -258,13 +267,19 @@ def style_matched_shops(
             ).values_list("pk", flat=True)
         )
         found = similar_products(
-            vector=vector, encoder=encoder, category=category, style_vector=style_vector,
-            ownership=ownership, filters=RecommendationFilters(shop_id=shop.pk),
-            limit=per_shop, allow_crop_ids=crop_ids,
+            vector=vector,
+            encoder=encoder,
+            category=category,
+            style_vector=style_vector,
+            ownership=ownership,
+            filters=RecommendationFilters(shop_id=shop.pk),
+            limit=per_shop,
+            allow_crop_ids=crop_ids,
         )
         if found.results:
-            matches.append(ShopMatch(shop_id=shop.pk, share=round(share, 4),
-                                     products=found.results))
+            matches.append(
+                ShopMatch(shop_id=shop.pk, share=round(share, 4), products=found.results)
+            )
         if len(matches) == shops:
             break
     return dominant, matches
@@ -307,17 +322,20 @@ def feed_products(*, user: User, ownership: Ownership, size: int = 200) -> list[
     """Products matching the user's style, not owned, not dismissed, spread across
     categories and shops: (product id, style match), best first."""
     profile = np.asarray(user_style_profile(user=user).scores, dtype=np.float32)
-    top = [name for name, _ in
-           sorted(zip(styles(), profile, strict=True), key=lambda p: -p[1])[:5] if _ > 0]
+    top = [
+        name
+        for name, _ in sorted(zip(styles(), profile, strict=True), key=lambda p: -p[1])[:5]
+        if _ > 0
+    ]
     products = Product.objects.filter(
         is_active=True, images__status=ProcessingStatus.READY
     ).exclude(pk__in=ownership.said_owned | ownership.dismissed)
     if top:
         products = products.filter(style_tags__in=top)
     candidates = list(
-        products.distinct().order_by("-created_at").values_list("pk", "category", "shop_id")[
-            : size * 4
-        ]
+        products.distinct()
+        .order_by("-created_at")
+        .values_list("pk", "category", "shop_id")[: size * 4]
     )
     tags = _product_tags([pk for pk, _, _ in candidates])
     owned = _owned_by_look(candidates, ownership)
@@ -339,8 +357,9 @@ def _owned_by_look(candidates: list[tuple[int, str, int]], ownership: Ownership)
     ).values_list("image__product_id", "category", "encoder", "encoder_version", "embedding")
     for product_id, category, name, version, blob in crops:
         vector = _vector(blob)[None, :]
-        if ownership.owned_by_look(category=category, encoder=f"{name}@{version}",
-                                   vectors=vector)[0]:
+        if ownership.owned_by_look(category=category, encoder=f"{name}@{version}", vectors=vector)[
+            0
+        ]:
             owned.add(product_id)
     return owned
 
@@ -399,9 +418,13 @@ def look_report(*, user: User, garments: list, limit: int = 6) -> tuple[list[Loo
             RecommendationList()
             if owned or not garment.category
             else similar_products(
-                vector=vector, encoder=garment.encoder, category=garment.category,
-                style_vector=garment.style_vector, ownership=ownership,
-                filters=RecommendationFilters(), limit=limit,
+                vector=vector,
+                encoder=garment.encoder,
+                category=garment.category,
+                style_vector=garment.style_vector,
+                ownership=ownership,
+                filters=RecommendationFilters(),
+                limit=limit,
             )
         )
         report.append(
@@ -421,7 +444,9 @@ def products_by_id(ids: list[int]) -> dict[int, Product]:
     from django.db.models import Prefetch
 
     images = ProductImage.objects.order_by("position", "id")
-    products = Product.objects.filter(pk__in=ids).select_related("shop").prefetch_related(
-        "style_tags", Prefetch("images", queryset=images)
+    products = (
+        Product.objects.filter(pk__in=ids)
+        .select_related("shop")
+        .prefetch_related("style_tags", Prefetch("images", queryset=images))
     )
     return {p.pk: p for p in products}

@@ -29,15 +29,21 @@ logger = logging.getLogger(__name__)
 CATEGORIES = ("top", "bottom", "outer", "dress")
 
 
-@cache
-def index_store() -> IndexStore:
-    config = IndexConfig(
+def index_config() -> IndexConfig:
+    return IndexConfig(
         n_trees=settings.INDEX_N_TREES,
         search_k=settings.INDEX_SEARCH_K,
         overfetch=settings.INDEX_OVERFETCH,
+        annoy_dim=settings.INDEX_ANNOY_DIM,
+        exact_below=settings.INDEX_EXACT_BELOW,
         refresh_seconds=settings.INDEX_REFRESH_SECONDS,
+        grace_seconds=settings.INDEX_GRACE_SECONDS,
     )
-    return IndexStore(settings.INDEX_DIR, config)
+
+
+@cache
+def index_store() -> IndexStore:
+    return IndexStore(settings.INDEX_DIR, index_config())
 
 
 def catalog_neighbours(
@@ -70,6 +76,15 @@ def catalog_neighbours(
             logger.error("retrieval.index_error category=%s error=%s", category, exc)
     found.sort(key=lambda n: -n.score)
     return found[:k]
+
+
+def catalog_index_version(*, category: str) -> str:
+    """What the answers of a category depend on: the live build and its delta."""
+    try:
+        index = index_store().category(category)
+        return f"{index.version}+{index.live_count()}"
+    except IndexStoreError:
+        return "none"
 
 
 def catalog_index_add(

@@ -82,3 +82,26 @@ class SearchCreateSerializer(serializers.Serializer[Any]):
         default=0,
         help_text="Seconds (at most 8) to wait for the result before answering 202.",
     )
+
+
+class RecommendationQuerySerializer(serializers.Serializer[Any]):
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=50, default=10)
+    price_min = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, min_value=0
+    )
+    price_max = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, min_value=0
+    )
+    shop = serializers.IntegerField(required=False, min_value=1)
+    on_air = serializers.BooleanField(required=False, allow_null=True, default=None)
+    include_owned = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        low, high = attrs.get("price_min"), attrs.get("price_max")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"price_min": "price_min is above price_max."})
+        return attrs
+
+
+class FeedbackSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=["owned", "not_interested"])

@@ -12,7 +12,8 @@ from django.db import transaction
 from apps.accounts.deletion import UserData
 from apps.accounts.models import User
 from apps.closet.services import validate_box
-from apps.recommendations.models import Garment, Search
+from apps.recommendations.models import Garment, ProductFeedback, Search
+from backend.api.errors import NotFoundError
 from backend.processing import (
     ProcessingStatus,
     processing_claim,
@@ -131,3 +132,23 @@ def search_process(*, search_id: int) -> None:
     logger.info(
         "search.ready search=%s people=%d garments=%d", search.pk, len(analysis.people), len(rows)
     )
+
+
+@transaction.atomic
+def product_feedback_add(*, user: User, product_id: int, kind: str) -> ProductFeedback:
+    """Record "I own this" / "not interested"; saying it twice is harmless."""
+    from apps.catalog.models import Product
+
+    if not Product.objects.filter(pk=product_id, is_active=True).exists():
+        raise NotFoundError("No such product.")
+    feedback, _ = ProductFeedback.objects.get_or_create(user=user, product_id=product_id, kind=kind)
+    return feedback
+
+
+@transaction.atomic
+def product_feedback_remove(*, user: User, product_id: int, kind: str) -> None:
+    deleted, _ = ProductFeedback.objects.filter(
+        user=user, product_id=product_id, kind=kind
+    ).delete()
+    if not deleted:
+        raise NotFoundError("No such feedback on this product.")

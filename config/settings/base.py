@@ -302,9 +302,12 @@ SOCIALACCOUNT_PROVIDERS = {
 TAXONOMY_DIR = CONFIG_DIR / "taxonomy"
 INDEX_DIR = Path(env.str("INDEX_DIR", default=str(VAR_DIR / "index")))
 INDEX_N_TREES = env.int("ML_INDEX_N_TREES", default=64)
-INDEX_SEARCH_K = env.int("ML_INDEX_SEARCH_K", default=0)
+INDEX_SEARCH_K = env.int("ML_INDEX_SEARCH_K", default=10_000)
 INDEX_OVERFETCH = env.int("ML_INDEX_OVERFETCH", default=4)
+INDEX_ANNOY_DIM = env.int("ML_INDEX_ANNOY_DIM", default=None)
+INDEX_EXACT_BELOW = env.int("ML_INDEX_EXACT_BELOW", default=10_000)
 INDEX_REFRESH_SECONDS = env.float("ML_INDEX_REFRESH_SECONDS", default=1.0)
+INDEX_GRACE_SECONDS = env.float("ML_INDEX_GRACE_SECONDS", default=600.0)
 # Beat rebuilds a category's index once this many crops wait in its delta, or the oldest
 # has waited this long.
 INDEX_REBUILD_DELTA_SIZE = env.int("INDEX_REBUILD_DELTA_SIZE", default=2000)
@@ -351,6 +354,6 @@ ACCOUNTS_PASSWORD_LOGIN_ENABLED = env.bool("ACCOUNTS_PASSWORD_LOGIN_ENABLED", de
 # user's closet items of the same category (or the user said "I own this").
 OWNED_SIMILARITY = env.float("OWNED_SIMILARITY", default=0.92)
 # A garment of a wannabe look is "owned" when the user's closest closet item is this similar.
-LOOK_OWNED_SIMILARITY = env.float("LOOK_OWNED_SIMILARITY", default=0.85)
+LOOK_OWNED_SIMILARITY = env.float("LOOK_OWNED_SIMILARITY", default=0.90)
 RECOMMENDATIONS_CACHE_SECONDS = env.int("RECOMMENDATIONS_CACHE_SECONDS", default=600)
 RECOMMENDATIONS_MAX_LIMIT = 50
