@@ -13,6 +13,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": SWEEP_EVERY_SECONDS,
         "options": {"queue": "default", "expires": SWEEP_EVERY_SECONDS},
     },
+    "catalog-maintain-indexes": {
+        "task": "worker.tasks.catalog.maintain_indexes",
+        "schedule": float(os.environ.get("INDEX_MAINTAIN_EVERY_SECONDS", "60")),
+        "options": {"expires": 60},
+    },
     "catalog-sweep-product-images": {
         "task": "worker.tasks.catalog.sweep_product_images",
         "schedule": 300.0,

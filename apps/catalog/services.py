@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -804,3 +804,52 @@ def style_rows_ensure() -> int:
     ]
     Style.objects.bulk_create(missing, ignore_conflicts=True)
     return len(missing)
+
+
+def index_maintain(*, now: datetime | None = None) -> list[str]:
+    """Rebuild each category's index whose delta has grown past ``INDEX_REBUILD_DELTA_SIZE``
+    crops or whose oldest change has waited ``INDEX_REBUILD_DELTA_AGE_SECONDS``; build a
+    category's first index as soon as it has a ready crop. Returns the categories rebuilt.
+
+    Run by beat. Between builds the delta keeps every change findable; the rebuild only
+    keeps queries fast.
+    """
+    from ml.index import cleanup_versions, current_manifest
+
+    now = now or timezone.now()
+    root = Path(settings.INDEX_DIR)
+    rebuilt = []
+    for category in Category.values:
+        manifest = current_manifest(root, category)
+        crops = _index_crops(category)
+        if manifest is None:
+            if crops.exists():
+                index_rebuild(category=category)
+                rebuilt.append(category)
+            continue
+        built_at = datetime.fromisoformat(manifest.built_at)
+        added = crops.filter(created_at__gt=built_at)
+        removed = Product.objects.filter(
+            category=category, is_active=False, updated_at__gt=built_at
+        )
+        pending = added.count() + removed.count()
+        if not pending:
+            continue
+        oldest = min(
+            filter(None, [added.order_by("created_at").values_list("created_at", flat=True)
+                          .first(),
+                          removed.order_by("updated_at").values_list("updated_at", flat=True)
+                          .first()])
+        )
+        waited = (now - oldest).total_seconds()
+        if (
+            pending >= settings.INDEX_REBUILD_DELTA_SIZE
+            or waited >= settings.INDEX_REBUILD_DELTA_AGE_SECONDS
+        ):
+            try:
+                index_rebuild(category=category)
+            except ConflictError:  # nothing left to index (every product deactivated)
+                continue
+            rebuilt.append(category)
+        cleanup_versions(root, category, grace_seconds=settings.INDEX_GRACE_SECONDS)
+    return rebuilt

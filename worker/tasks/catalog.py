@@ -43,3 +43,18 @@ def sweep_product_images() -> None:
     from apps.catalog import services
 
     services.product_images_fail_stuck()
+
+
+@shared_task(
+    name="worker.tasks.catalog.maintain_indexes",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=2,
+    soft_time_limit=1800,
+    time_limit=1900,
+)
+def maintain_indexes() -> None:
+    """Rebuild the indexes whose delta passed its size or age (beat)."""
+    from apps.catalog import services
+
+    services.index_maintain()
