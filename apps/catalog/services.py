@@ -836,10 +836,13 @@ def index_maintain(*, now: datetime | None = None) -> list[str]:
         if not pending:
             continue
         oldest = min(
-            filter(None, [added.order_by("created_at").values_list("created_at", flat=True)
-                          .first(),
-                          removed.order_by("updated_at").values_list("updated_at", flat=True)
-                          .first()])
+            filter(
+                None,
+                [
+                    added.order_by("created_at").values_list("created_at", flat=True).first(),
+                    removed.order_by("updated_at").values_list("updated_at", flat=True).first(),
+                ],
+            )
         )
         waited = (now - oldest).total_seconds()
         if (

@@ -46,8 +46,10 @@ def test_first_build_small_delta_kept_then_rebuilt_by_size_or_age(
     crop = fresh.images.get().crops.get()
     # Findable at once through the delta, without a rebuild.
     found = catalog_neighbours(
-        vector=crop_vector(crop), encoder_id=f"{crop.encoder}@{crop.encoder_version}",
-        categories=["top"], k=1,
+        vector=crop_vector(crop),
+        encoder_id=f"{crop.encoder}@{crop.encoder_version}",
+        categories=["top"],
+        k=1,
     )
     assert found[0].id == crop.pk
     assert services.index_maintain() == []

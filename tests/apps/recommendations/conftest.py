@@ -43,10 +43,16 @@ class Catalog:
 @pytest.fixture
 def catalog(db, tmp_path, settings) -> Catalog:
     settings.INDEX_DIR = tmp_path / "index"
+    yield build_catalog()
+    index_store.cache_clear()
+
+
+def build_catalog(categories: tuple[str, ...] = ("top", "bottom", "outer", "dress")) -> Catalog:
+    """Three shops x ``categories`` x three products, analysed and indexed."""
     index_store.cache_clear()
     reset_registry()
     catalog_services.style_rows_ensure()
-    products: dict[str, list[Product]] = {c: [] for c in ("top", "bottom", "outer", "dress")}
+    products: dict[str, list[Product]] = {c: [] for c in categories}
     photos: dict[int, bytes] = {}
     seed = 0
     for shop_index, (shop_name, own) in enumerate(SHOP_STYLES.items()):
@@ -76,8 +82,7 @@ def catalog(db, tmp_path, settings) -> Catalog:
                 photos[product.pk] = data
     for category in products:
         catalog_services.index_rebuild(category=category)
-    yield Catalog(products=products, photos=photos)
-    index_store.cache_clear()
+    return Catalog(products=products, photos=photos)
 
 
 def add_to_closet(user, data: bytes, category: str) -> ClosetItem:
