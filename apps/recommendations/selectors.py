@@ -9,6 +9,7 @@ a stale answer is never served; old entries expire on their own.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -47,18 +48,42 @@ def user_state_version(*, user: User) -> str:
     return f"{closet_version(user=user)}/{feedback_version(user=user)}"
 
 
-def _cached(key_parts: list[Any], compute: Any) -> Any:
-    key = (
+def cache_key(*parts: Any) -> str:
+    return (
         "recs:"
-        + hashlib.sha1(
-            ":".join(str(p) for p in key_parts).encode(), usedforsecurity=False
-        ).hexdigest()
+        + hashlib.sha1(":".join(str(p) for p in parts).encode(), usedforsecurity=False).hexdigest()
     )
+
+
+def cached_answer(key: str, build: Callable[[], Any]) -> Any:
+    """The answer cached under ``key``, or ``build()`` cached there now."""
     answer = cache.get(key)
     if answer is None:
-        answer = compute()
+        answer = build()
         cache.set(key, answer, settings.RECOMMENDATIONS_CACHE_SECONDS)
     return answer
+
+
+def garment_recommendations_key(
+    *,
+    user: User,
+    garment: Garment,
+    filters: recommend.RecommendationFilters,
+    limit: int,
+    include_owned: bool,
+    audience: str,
+) -> str:
+    """Everything the answer depends on: a change to any of these makes a new key."""
+    return cache_key(
+        "similar",
+        garment.pk,
+        user_state_version(user=user),
+        catalog_index_version(category=garment.category),
+        filters.key(),
+        limit,
+        include_owned,
+        audience,
+    )
 
 
 def garment_recommendations(
@@ -69,69 +94,57 @@ def garment_recommendations(
     limit: int,
     include_owned: bool,
 ) -> recommend.RecommendationList:
-    def compute() -> recommend.RecommendationList:
-        return recommend.similar_products(
-            vector=recommend._vector(garment.embedding),
-            encoder=garment.encoder,
-            category=garment.category,
-            style_vector=garment.style_vector,
-            ownership=recommend.user_ownership(user=user),
-            filters=filters,
-            limit=limit,
-            include_owned=include_owned,
-        )
-
     if not garment.category:
         return recommend.RecommendationList()
-    return _cached(  # type: ignore[no-any-return]
-        [
-            "similar",
-            garment.pk,
-            user_state_version(user=user),
-            catalog_index_version(category=garment.category),
-            filters.key(),
-            limit,
-            include_owned,
-        ],
-        compute,
+    return recommend.similar_products(
+        vector=recommend._vector(garment.embedding),
+        encoder=garment.encoder,
+        category=garment.category,
+        style_vector=garment.style_vector,
+        ownership=recommend.user_ownership(user=user),
+        filters=filters,
+        limit=limit,
+        include_owned=include_owned,
+    )
+
+
+def garment_style_shops_key(*, user: User, garment: Garment, audience: str) -> str:
+    return cache_key(
+        "shops",
+        garment.pk,
+        user_state_version(user=user),
+        catalog_index_version(category=garment.category),
+        audience,
     )
 
 
 def garment_style_shops(*, user: User, garment: Garment) -> tuple[str, list[recommend.ShopMatch]]:
-    def compute() -> tuple[str, list[recommend.ShopMatch]]:
-        return recommend.style_matched_shops(
-            vector=recommend._vector(garment.embedding),
-            encoder=garment.encoder,
-            category=garment.category,
-            style_vector=garment.style_vector,
-            ownership=recommend.user_ownership(user=user),
-        )
-
     if not garment.category:
         return "", []
-    return _cached(  # type: ignore[no-any-return]
-        [
-            "shops",
-            garment.pk,
-            user_state_version(user=user),
-            catalog_index_version(category=garment.category),
-        ],
-        compute,
+    return recommend.style_matched_shops(
+        vector=recommend._vector(garment.embedding),
+        encoder=garment.encoder,
+        category=garment.category,
+        style_vector=garment.style_vector,
+        ownership=recommend.user_ownership(user=user),
     )
 
 
 def user_feed(*, user: User) -> list[tuple[int, float]]:
+    """The feed's ranked product ids (cached: paging through it is cheap)."""
     versions = [catalog_index_version(category=c) for c in ("top", "bottom", "outer", "dress")]
-    return _cached(  # type: ignore[no-any-return]
-        ["feed", user.pk, user_state_version(user=user), *versions, user.preferred_styles],
+    return cached_answer(  # type: ignore[no-any-return]
+        cache_key("feed", user.pk, user_state_version(user=user), *versions, user.preferred_styles),
         lambda: recommend.feed_products(user=user, ownership=recommend.user_ownership(user=user)),
     )
 
 
-def look_get(*, user: User, search: Search) -> tuple[list[recommend.LookGarment], float]:
-    garments = list(search.garments.all())
-    versions = sorted({catalog_index_version(category=g.category) for g in garments})
-    return _cached(  # type: ignore[no-any-return]
-        ["look", search.pk, search.status, user_state_version(user=user), *versions],
-        lambda: recommend.look_report(user=user, garments=garments),
+def look_key(*, user: User, search: Search, audience: str) -> str:
+    versions = sorted({catalog_index_version(category=g.category) for g in search.garments.all()})
+    return cache_key(
+        "look", search.pk, search.status, user_state_version(user=user), *versions, audience
     )
+
+
+def look_get(*, user: User, search: Search) -> tuple[list[recommend.LookGarment], float]:
+    return recommend.look_report(user=user, garments=list(search.garments.all()))

@@ -96,6 +96,11 @@ class LookViewSet(SearchViewSet):
         it; missing ones come with recommendations; ``owned_share`` is how much of the look
         the user already has."""
         search = self.get_object()
+        user = request.user
+        key = selectors.look_key(user=user, search=search, audience=request.get_host())  # type: ignore[arg-type]
+        return Response(selectors.cached_answer(key, lambda: self._body(request, search)))
+
+    def _body(self, request: Request, search: Search) -> dict[str, Any]:
         body = dict(SearchSerializer(search, context={"request": request}).data)
         body["comparison"] = None
         if search.status == ProcessingStatus.READY:
@@ -113,7 +118,7 @@ class LookViewSet(SearchViewSet):
                     for g in report
                 ],
             }
-        return Response(body)
+        return body
 
 
 class GarmentRecommendationsView(APIView):
@@ -127,23 +132,28 @@ class GarmentRecommendationsView(APIView):
         form = RecommendationQuerySerializer(data=request.query_params)
         form.is_valid(raise_exception=True)
         query = form.validated_data
-        answer = selectors.garment_recommendations(
-            user=request.user,  # type: ignore[arg-type]
-            garment=garment,
-            filters=recommend.RecommendationFilters(
+        arguments = {
+            "user": request.user,
+            "garment": garment,
+            "filters": recommend.RecommendationFilters(
                 price_min=query.get("price_min"),
                 price_max=query.get("price_max"),
                 shop_id=query.get("shop"),
                 on_air=query.get("on_air"),
             ),
-            limit=query["limit"],
-            include_owned=query["include_owned"],
-        )
-        body = {
-            "garment": GarmentSerializer(garment, context={"request": request}).data,
-            **recommendation_list(answer, request),
+            "limit": query["limit"],
+            "include_owned": query["include_owned"],
         }
-        return Response(body)
+
+        def build() -> dict[str, Any]:
+            answer = selectors.garment_recommendations(**arguments)
+            return {
+                "garment": GarmentSerializer(garment, context={"request": request}).data,
+                **recommendation_list(answer, request),
+            }
+
+        key = selectors.garment_recommendations_key(**arguments, audience=request.get_host())
+        return Response(selectors.cached_answer(key, build))
 
 
 class GarmentStyleShopsView(APIView):
@@ -154,22 +164,29 @@ class GarmentStyleShopsView(APIView):
         garment = selectors.garment_get(user=request.user, garment_id=garment_id)  # type: ignore[arg-type]
         if garment is None:
             raise NotFoundError("No such garment.")
+        user = request.user
+        key = selectors.garment_style_shops_key(
+            user=user,
+            garment=garment,  # type: ignore[arg-type]
+            audience=request.get_host(),
+        )
+        return Response(selectors.cached_answer(key, lambda: self._body(request, garment)))
+
+    def _body(self, request: Request, garment: Any) -> dict[str, Any]:
         dominant, matches = selectors.garment_style_shops(user=request.user, garment=garment)  # type: ignore[arg-type]
         shops = {s.pk: s for s in Shop.objects.filter(pk__in=[m.shop_id for m in matches])}
-        return Response(
-            {
-                "garment_id": garment.pk,
-                "dominant_style": dominant,
-                "shops": [
-                    {
-                        **ShopSerializer(shops[m.shop_id], context={"request": request}).data,
-                        "style_share": m.share,
-                        "products": product_cards(m.products, request),
-                    }
-                    for m in matches
-                ],
-            }
-        )
+        return {
+            "garment_id": garment.pk,
+            "dominant_style": dominant,
+            "shops": [
+                {
+                    **ShopSerializer(shops[m.shop_id], context={"request": request}).data,
+                    "style_share": m.share,
+                    "products": product_cards(m.products, request),
+                }
+                for m in matches
+            ],
+        }
 
 
 class ProductFeedbackView(APIView):
