@@ -77,3 +77,13 @@ def serve_local_media(request: HttpRequest, path: str) -> HttpResponse:
     if not isinstance(default_storage, FileSystemStorage):
         raise Http404("Media is served by the object store.")
     return serve(request, path, document_root=str(default_storage.location))
+
+
+def file_url(file: Any, request: Any) -> str | None:
+    """A URL the app can load: presigned on S3, absolute on local disk."""
+    if not file or not file.name:
+        return None
+    url = str(file.url)
+    if request is not None and url.startswith("/"):
+        url = request.build_absolute_uri(url)
+    return url

@@ -2,24 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.fields.files import FieldFile
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.catalog.models import Category, Product, ProductCrop, ProductImage, Shop
 from apps.catalog.selectors import ProductFilters
+from backend.storage import file_url
 from config.taxonomy import styles
-
-
-def file_url(file: FieldFile | None, request: Any) -> str | None:
-    """A URL the app can load: presigned on S3, absolute on local disk."""
-    if not file or not file.name:
-        return None
-    url = file.url
-    if request is not None and url.startswith("/"):
-        url = request.build_absolute_uri(url)
-    return url
 
 
 class ShopSerializer(serializers.ModelSerializer[Shop]):

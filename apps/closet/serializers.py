@@ -7,6 +7,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.closet.models import Category, ClosetItem, ClosetSuggestion, Outfit
+from backend.storage import file_url
+from config.taxonomy import top_styles
 
 
 @extend_schema_field(
@@ -82,29 +84,17 @@ class ClosetItemSerializer(serializers.ModelSerializer[ClosetItem]):
         read_only_fields = fields
 
     def get_photo_url(self, item: ClosetItem) -> str | None:
-        return _url(self.context.get("request"), item.photo)
+        return file_url(item.photo, self.context.get("request"))
 
     def get_crop_url(self, item: ClosetItem) -> str | None:
-        return _url(self.context.get("request"), item.crop)
+        return file_url(item.crop, self.context.get("request"))
 
     def get_top_styles(self, item: ClosetItem) -> list[dict[str, Any]]:
-        from config.taxonomy import styles
-
-        if not item.style_vector:
-            return []
-        ranked = sorted(zip(styles(), item.style_vector, strict=True), key=lambda p: -p[1])
-        return [{"style": name, "score": round(score, 4)} for name, score in ranked[:3]]
+        return top_styles(item.style_vector)
 
     def get_suggestions(self, item: ClosetItem) -> list[dict[str, Any]]:
         pending = [s for s in item.suggestions.all() if s.accepted_item_id is None]
         return SuggestionSerializer(pending, many=True).data  # type: ignore[return-value]
-
-
-def _url(request: Any, field: Any) -> str | None:
-    if not field:
-        return None
-    url = field.url
-    return request.build_absolute_uri(url) if request and url.startswith("/") else url
 
 
 class ClosetItemCreateSerializer(serializers.Serializer[Any]):

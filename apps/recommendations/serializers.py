@@ -5,16 +5,10 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.closet.models import Category
-from apps.closet.serializers import BoxField, _url
+from apps.closet.serializers import BoxField
 from apps.recommendations.models import Garment, Search
-from config.taxonomy import styles
-
-
-def top_styles(vector: list[float] | None, k: int = 3) -> list[dict[str, Any]]:
-    if not vector:
-        return []
-    ranked = sorted(zip(styles(), vector, strict=True), key=lambda p: -p[1])
-    return [{"style": name, "score": round(score, 4)} for name, score in ranked[:k]]
+from backend.storage import file_url
+from config.taxonomy import top_styles
 
 
 class GarmentSerializer(serializers.ModelSerializer[Garment]):
@@ -38,7 +32,7 @@ class GarmentSerializer(serializers.ModelSerializer[Garment]):
         read_only_fields = fields
 
     def get_crop_url(self, garment: Garment) -> str | None:
-        return _url(self.context.get("request"), garment.crop)
+        return file_url(garment.crop, self.context.get("request"))
 
     def get_top_styles(self, garment: Garment) -> list[dict[str, Any]]:
         return top_styles(garment.style_vector)
@@ -67,7 +61,7 @@ class SearchSerializer(serializers.ModelSerializer[Search]):
         read_only_fields = fields
 
     def get_photo_url(self, search: Search) -> str | None:
-        return _url(self.context.get("request"), search.photo)
+        return file_url(search.photo, self.context.get("request"))
 
 
 class SearchCreateSerializer(serializers.Serializer[Any]):

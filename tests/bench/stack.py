@@ -31,7 +31,6 @@ import json
 import os
 import secrets
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -158,22 +157,37 @@ def build_catalog(products: int, base: int, seed: int = 7) -> None:
             style_set = {spec.styles[0]} | ({shop_styles[shop]} if rng.random() < 0.5 else set())
             rows.append(
                 Product(
-                    shop=shops[shop], external_id=f"B{i:07d}", name=f"{spec.shape} {i}",
-                    brand="Bench", price=int(rng.integers(10, 300)) * 1000,
-                    category=spec.category, purchase_url=f"https://shop.example.com/p/{i}",
+                    shop=shops[shop],
+                    external_id=f"B{i:07d}",
+                    name=f"{spec.shape} {i}",
+                    brand="Bench",
+                    price=int(rng.integers(10, 300)) * 1000,
+                    category=spec.category,
+                    purchase_url=f"https://shop.example.com/p/{i}",
                 )
             )
             tags.append(style_set)
             picks.append(b)
         created = Product.objects.bulk_create(rows)
         Through.objects.bulk_create(
-            [Through(product_id=p.pk, style_id=t) for p, ts in zip(created, tags) for t in ts]
+            [
+                Through(product_id=p.pk, style_id=t)
+                for p, ts in zip(created, tags, strict=True)
+                for t in ts
+            ]
         )
         images = ProductImage.objects.bulk_create(
             [
-                ProductImage(product=p, file=files[b], status="ready", width=256, height=256,
-                             content_hash=f"bench{p.pk}", processed_hash=f"bench{p.pk}")
-                for p, b in zip(created, picks)
+                ProductImage(
+                    product=p,
+                    file=files[b],
+                    status="ready",
+                    width=256,
+                    height=256,
+                    content_hash=f"bench{p.pk}",
+                    processed_hash=f"bench{p.pk}",
+                )
+                for p, b in zip(created, picks, strict=True)
             ]
         )
         noisy = vectors[picks] + rng.normal(0, 0.02, (len(picks), vectors.shape[1]))
@@ -181,13 +195,18 @@ def build_catalog(products: int, base: int, seed: int = 7) -> None:
         ProductCrop.objects.bulk_create(
             [
                 ProductCrop(
-                    image=image, index=0, box=[0, 0, 256, 256], category=p.category,
-                    embedding=noisy[j].tobytes(), embedding_dim=noisy.shape[1],
-                    encoder=encoder.name, encoder_version=encoder.version,
+                    image=image,
+                    index=0,
+                    box=[0, 0, 256, 256],
+                    category=p.category,
+                    embedding=noisy[j].tobytes(),
+                    embedding_dim=noisy.shape[1],
+                    encoder=encoder.name,
+                    encoder_version=encoder.version,
                     style_vector=[1.0 / len(tags[j]) if s in tags[j] else 0.0 for s in names],
                     style_source="curated-tags",
                 )
-                for j, (p, image) in enumerate(zip(created, images))
+                for j, (p, image) in enumerate(zip(created, images, strict=True))
             ]
         )
         print(f"catalog: {stop} products ({time.perf_counter() - started:.0f} s)")
@@ -218,18 +237,32 @@ def prepare_user(garments: int) -> tuple[str, list[int]]:
         )[: garments + 20]
     )
     for category, name, version, blob, style in crops[:20]:
-        ClosetItem.objects.create(user=user, photo="bench/shots/0.jpg", category=category,
-                                  status="ready", embedding=bytes(blob),
-                                  encoder=f"{name}@{version}", style_vector=style)
+        ClosetItem.objects.create(
+            user=user,
+            photo="bench/shots/0.jpg",
+            category=category,
+            status="ready",
+            embedding=bytes(blob),
+            encoder=f"{name}@{version}",
+            style_vector=style,
+        )
     search = Search.objects.create(user=user, photo="bench/shots/0.jpg", status="ready")
     rng = np.random.default_rng(3)
     made = []
     for i, (category, name, version, blob, style) in enumerate(crops[20:]):
         vector = np.frombuffer(bytes(blob), dtype="<f4") + rng.normal(0, 0.03, len(blob) // 4)
         vector = (vector / np.linalg.norm(vector)).astype("<f4")
-        made.append(Garment(search=search, index=i, box=[0, 0, 256, 256], category=category,
-                            embedding=vector.tobytes(), encoder=f"{name}@{version}",
-                            style_vector=style))
+        made.append(
+            Garment(
+                search=search,
+                index=i,
+                box=[0, 0, 256, 256],
+                category=category,
+                embedding=vector.tobytes(),
+                encoder=f"{name}@{version}",
+                style_vector=style,
+            )
+        )
     ids = [g.pk for g in Garment.objects.bulk_create(made)]
     return email, ids
 
@@ -239,8 +272,9 @@ def prepare_user(garments: int) -> tuple[str, list[int]]:
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     handle = log.open("ab")
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -266,10 +300,26 @@ def wait_healthy(base_url: str, timeout: float = 120) -> None:
 
 def worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     process = start(
-        [sys.executable, "-m", "celery", "-A", "worker", "worker", "-Q", "vision,default",
-         "--concurrency", "1", "--prefetch-multiplier", "1", "--loglevel", "INFO",
-         "--hostname", f"bench-{secrets.token_hex(3)}@%h"],
-        env, log,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "worker",
+            "worker",
+            "-Q",
+            "vision,default",
+            "--concurrency",
+            "1",
+            "--prefetch-multiplier",
+            "1",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            f"bench-{secrets.token_hex(3)}@%h",
+        ],
+        env,
+        log,
     )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -283,8 +333,11 @@ def worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 def login(base_url: str, email: str) -> dict[str, str]:
-    response = requests.post(f"{base_url}/_allauth/app/v1/auth/login",
-                             json={"email": email, "password": PASSWORD}, timeout=30)
+    response = requests.post(
+        f"{base_url}/_allauth/app/v1/auth/login",
+        json={"email": email, "password": PASSWORD},
+        timeout=30,
+    )
     return {"Authorization": f"Bearer {response.json()['meta']['access_token']}"}
 
 
@@ -294,8 +347,9 @@ def timed_get(session: requests.Session, url: str, headers: dict[str, str]) -> t
     return time.perf_counter() - started, response.status_code
 
 
-def measure_recommendations(base_url: str, headers: dict[str, str], garments: list[int]
-                            ) -> dict[str, Any]:
+def measure_recommendations(
+    base_url: str, headers: dict[str, str], garments: list[int]
+) -> dict[str, Any]:
     session = requests.Session()
     for garment in garments[:10]:  # warm-up: index files mapped, connections open
         timed_get(session, f"{base_url}/api/v1/garments/{garment}/recommendations", headers)
@@ -311,8 +365,9 @@ def measure_recommendations(base_url: str, headers: dict[str, str], garments: li
     return {"uncached": summary(uncached), "cached": summary(cached), "status": dict(codes)}
 
 
-def measure_load(base_url: str, headers: dict[str, str], garments: list[int],
-                 users: int, seconds: float) -> dict[str, Any]:
+def measure_load(
+    base_url: str, headers: dict[str, str], garments: list[int], users: int, seconds: float
+) -> dict[str, Any]:
     results: dict[str, list[float]] = {"recommendations": [], "feed": [], "products": []}
     codes: Counter[int] = Counter()
     lock = threading.Lock()
@@ -325,7 +380,9 @@ def measure_load(base_url: str, headers: dict[str, str], garments: list[int],
             pick = rng.random()
             if pick < 0.6:
                 kind = "recommendations"
-                url = f"/api/v1/garments/{garments[int(rng.integers(len(garments)))]}/recommendations"
+                url = (
+                    f"/api/v1/garments/{garments[int(rng.integers(len(garments)))]}/recommendations"
+                )
             elif pick < 0.8:
                 kind, url = "feed", "/api/v1/feed"
             else:
@@ -371,16 +428,21 @@ def poll_ready(base_url: str, path: str, headers: dict[str, str], timeout: float
     return "timeout"
 
 
-def measure_processing(base_url: str, headers: dict[str, str], batch: int, trickle: int,
-                       interval: float, searches: int) -> dict[str, Any]:
+def measure_processing(
+    base_url: str, headers: dict[str, str], batch: int, trickle: int, interval: float, searches: int
+) -> dict[str, Any]:
     api = f"{base_url}/api/v1"
     photos = [photo(i) for i in range(max(batch, trickle, searches))]
     # Throughput: a burst of uploads, the worker drains the queue.
     started = time.perf_counter()
     ids = []
     for data in photos[:batch]:
-        response = requests.post(f"{api}/closet/items", headers=headers,
-                                 files={"photo": ("p.jpg", data, "image/jpeg")}, timeout=60)
+        response = requests.post(
+            f"{api}/closet/items",
+            headers=headers,
+            files={"photo": ("p.jpg", data, "image/jpeg")},
+            timeout=60,
+        )
         ids.append(response.json()["id"])
     statuses = Counter(poll_ready(base_url, f"/api/v1/closet/items/{i}", headers) for i in ids)
     burst = time.perf_counter() - started
@@ -391,8 +453,12 @@ def measure_processing(base_url: str, headers: dict[str, str], batch: int, trick
 
     def one(data: bytes) -> None:
         t0 = time.perf_counter()
-        item = requests.post(f"{api}/closet/items", headers=headers,
-                             files={"photo": ("p.jpg", data, "image/jpeg")}, timeout=60).json()
+        item = requests.post(
+            f"{api}/closet/items",
+            headers=headers,
+            files={"photo": ("p.jpg", data, "image/jpeg")},
+            timeout=60,
+        ).json()
         status = poll_ready(base_url, f"/api/v1/closet/items/{item['id']}", headers)
         with lock:
             latencies.append(time.perf_counter() - t0)
@@ -410,19 +476,30 @@ def measure_processing(base_url: str, headers: dict[str, str], batch: int, trick
     search_times, search_status = [], Counter()
     for data in photos[:searches]:
         t0 = time.perf_counter()
-        body = requests.post(f"{api}/searches", headers=headers, data={"wait": "8"},
-                             files={"photo": ("s.jpg", data, "image/jpeg")}, timeout=60).json()
+        body = requests.post(
+            f"{api}/searches",
+            headers=headers,
+            data={"wait": "8"},
+            files={"photo": ("s.jpg", data, "image/jpeg")},
+            timeout=60,
+        ).json()
         status = body["status"]
         if status not in ("ready", "failed"):
             status = poll_ready(base_url, f"/api/v1/searches/{body['id']}", headers)
         search_times.append(time.perf_counter() - t0)
         search_status[status] += 1
     return {
-        "closet_burst": {"photos": batch, "seconds": round(burst, 1),
-                         "photos_per_minute": round(batch / burst * 60, 1),
-                         "status": dict(statuses)},
-        "closet_trickle": {"interval_s": interval, **summary(latencies),
-                           "status": dict(trickle_status)},
+        "closet_burst": {
+            "photos": batch,
+            "seconds": round(burst, 1),
+            "photos_per_minute": round(batch / burst * 60, 1),
+            "status": dict(statuses),
+        },
+        "closet_trickle": {
+            "interval_s": interval,
+            **summary(latencies),
+            "status": dict(trickle_status),
+        },
         "search_upload_to_results": {**summary(search_times), "status": dict(search_status)},
     }
 
@@ -487,10 +564,24 @@ def main() -> None:
     base_url = f"http://127.0.0.1:{PORT}"
     logs = args.var_dir / "logs"
     logs.mkdir(exist_ok=True)
-    web = start([sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py",
-                 "--bind", f"127.0.0.1:{PORT}", "--workers", "3", "--threads", "4",
-                 "config.wsgi:application"],
-                env | {"DJANGO_SETTINGS_MODULE": "config.settings.local"}, logs / "web.log")
+    web = start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "config/gunicorn.py",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            "3",
+            "--threads",
+            "4",
+            "config.wsgi:application",
+        ],
+        env | {"DJANGO_SETTINGS_MODULE": "config.settings.local"},
+        logs / "web.log",
+    )
     report: dict[str, Any] = {"products": args.products, "load_average": os.getloadavg()}
     try:
         wait_healthy(base_url)
@@ -502,7 +593,8 @@ def main() -> None:
         process = worker(env, logs / "worker-default.log")
         try:
             report["processing_default"] = measure_processing(
-                base_url, headers, args.batch, args.trickle, args.interval, args.searches)
+                base_url, headers, args.batch, args.trickle, args.interval, args.searches
+            )
             print(json.dumps(report["processing_default"], indent=1))
         finally:
             stop(process)
@@ -510,8 +602,13 @@ def main() -> None:
             process = worker(env | heavy_models(args.var_dir), logs / "worker-heavy.log")
             try:
                 report["processing_yolov8s_resnet50"] = measure_processing(
-                    base_url, headers, max(args.batch // 3, 5), max(args.trickle // 2, 5),
-                    args.interval * 3, args.searches)
+                    base_url,
+                    headers,
+                    max(args.batch // 3, 5),
+                    max(args.trickle // 2, 5),
+                    args.interval * 3,
+                    args.searches,
+                )
                 print(json.dumps(report["processing_yolov8s_resnet50"], indent=1))
             finally:
                 stop(process)

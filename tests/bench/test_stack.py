@@ -17,10 +17,34 @@ pytestmark = [pytest.mark.bench, pytest.mark.services]
 def test_stack_benchmark_runs_and_serves_without_5xx(tmp_path, postgres, redis_url):
     out = tmp_path / "stack.json"
     result = subprocess.run(
-        [sys.executable, "-m", "tests.bench.stack", "--products", "400", "--base", "120",
-         "--garments", "40", "--seconds", "5", "--batch", "4", "--trickle", "3",
-         "--searches", "2", "--var-dir", str(tmp_path / "var"), "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
+        [
+            sys.executable,
+            "-m",
+            "tests.bench.stack",
+            "--products",
+            "400",
+            "--base",
+            "120",
+            "--garments",
+            "40",
+            "--seconds",
+            "5",
+            "--batch",
+            "4",
+            "--trickle",
+            "3",
+            "--searches",
+            "2",
+            "--var-dir",
+            str(tmp_path / "var"),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads(out.read_text())
