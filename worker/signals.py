@@ -50,10 +50,8 @@ def load_models(**kwargs: Any) -> None:
     queues = {q.name for q in (app.amqp.queues.consume_from or {}).values()}
     if queues and VISION_QUEUE not in queues:
         return
-    registry = get_registry()
-    registry.load_all()
-    for role, info in registry.describe_dict().items():
-        logger.info("worker.model_loaded pid=%s role=%s model=%s", os.getpid(), role, info)
+    get_registry().load_all()  # the registry logs which model or default serves each role
+    logger.info("worker.models_ready pid=%s", os.getpid())
 
 
 @worker_shutdown.connect
