@@ -94,3 +94,37 @@ def test_import_throughput_with_images_then_repeated(tmp_path):
     assert first.created == ROWS and first.images_added == ROWS
     assert again.unchanged == ROWS and again.images_added == 0
     assert ProductImage.objects.count() == ROWS
+
+
+ENCODE_ROWS = int(os.environ.get("BENCH_IMPORT_ENCODE_ROWS", "2000"))
+
+
+def test_import_throughput_with_encoding(tmp_path, settings):
+    """Import rows with one image each, then analyse every image as the worker does (the
+    default models: full-image detector, descriptor encoder): rows/s end to end."""
+    import time
+
+    from apps.catalog import services
+    from apps.catalog.models import ProcessingStatus
+    from ml.registry import get_registry
+
+    settings.INDEX_DIR = tmp_path / "index"
+    get_registry().encoder()  # load once, as a worker process does at start
+    rng = random.Random(3)
+    images = make_images(tmp_path / "images", rng)
+    path = make_file(tmp_path / "rows.jsonl", rows=ENCODE_ROWS, images=images, rng=rng)
+
+    imported = catalog_import(path=path)
+    started = time.perf_counter()
+    for image_id in ProductImage.objects.order_by("pk").values_list("pk", flat=True):
+        services.product_image_process(image_id=image_id)
+    encoding = time.perf_counter() - started
+    total = imported.seconds + encoding
+    print(
+        f"\n[bench] catalog import with encoding: {ENCODE_ROWS} rows, import "
+        f"{imported.seconds:.1f} s + analysis {encoding:.1f} s = {ENCODE_ROWS / total:.1f} rows/s "
+        f"(analysis alone {ENCODE_ROWS / encoding:.1f} images/s)"
+    )
+
+    ready = ProductImage.objects.filter(status=ProcessingStatus.READY).count()
+    assert ready == ENCODE_ROWS
