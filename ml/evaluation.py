@@ -414,51 +414,65 @@ class PhotoEvaluation:
     images_per_second: float
 
 
-def evaluate_photos(
-    encoder: Encoder,
+@dataclass(frozen=True)
+class PhotoSet:
+    """Decoded labelled photos and one consumer-like copy of each (made once, shared by
+    every encoder evaluated on them)."""
+
+    images: list[Image.Image]
+    copies: list[Image.Image]
+    labels: list[str]
+    categories: list[str]
+
+
+def photo_set(
     photos: Sequence[LabelledPhoto],
     *,
-    k: int = 10,
     seed: int = 0,
     loader: Callable[[Path], Image.Image] = load_rgb,
-) -> PhotoEvaluation:
-    """Both photo evaluations for one encoder.
-
-    Category precision@k, leave-one-out over ``photos``; then each photo's consumer-like
-    copy (:func:`consumer_copy`, seeded per photo so every encoder sees the same copies)
-    is queried against all of the originals.
-    """
-    import time
-
+) -> PhotoSet:
+    """Decode ``photos`` and make each one's consumer copy (seeded per photo)."""
     images = [loader(photo.path) for photo in photos]
-    labels = [photo.label for photo in photos]
-    categories = [photo.category for photo in photos]
-    encoder.load()
-    started = time.perf_counter()
-    vectors = encode_in_batches(encoder, images)
-    elapsed = time.perf_counter() - started
-    category = evaluate_category_precision(
-        vectors,
-        labels,
-        categories,
-        k=k,
-        encoder=encoder.encoder_id,
-        classes=[c for c in CLOTHING_SMALL_CATEGORIES if c in set(labels)],
-    )
     copies = [
         consumer_copy(image, np.random.default_rng([seed, index]))
         for index, image in enumerate(images)
     ]
-    query_vectors = encode_in_batches(encoder, copies)
+    return PhotoSet(
+        images, copies, [photo.label for photo in photos], [photo.category for photo in photos]
+    )
+
+
+def evaluate_photos(encoder: Encoder, photos: PhotoSet, *, k: int = 10) -> PhotoEvaluation:
+    """Both photo evaluations for one encoder.
+
+    Category precision@k, leave-one-out over the photos; then each photo's consumer copy
+    is queried against all of the originals (instance top-1 / top-5).
+    """
+    import time
+
+    encoder.load()
+    started = time.perf_counter()
+    vectors = encode_in_batches(encoder, photos.images)
+    elapsed = time.perf_counter() - started
+    category = evaluate_category_precision(
+        vectors,
+        photos.labels,
+        photos.categories,
+        k=k,
+        encoder=encoder.encoder_id,
+        classes=[c for c in CLOTHING_SMALL_CATEGORIES if c in set(photos.labels)],
+    )
+    query_vectors = encode_in_batches(encoder, photos.copies)
     instance = evaluate_instance_retrieval(
         query_vectors,
         vectors,
-        list(range(len(images))),
-        labels,
-        categories,
+        list(range(len(photos.images))),
+        photos.labels,
+        photos.categories,
         encoder=encoder.encoder_id,
     )
-    return PhotoEvaluation(category, instance, len(images) / elapsed if elapsed > 0 else math.inf)
+    rate = len(photos.images) / elapsed if elapsed > 0 else math.inf
+    return PhotoEvaluation(category, instance, rate)
 
 
 @dataclass(frozen=True)

@@ -148,7 +148,7 @@ def test_synthetic_crop_grows_the_box_and_stays_inside_the_image() -> None:
     assert synthetic_crop(image, Box(0, 0, 100, 100)).size == (100, 100)
 
 
-class _PerfectEncoder(Encoder):
+class _MeanColourEncoder(Encoder):
     """Encodes a synthetic image by its mean colour only: weak, but deterministic."""
 
     name = "mean-colour"
@@ -164,7 +164,7 @@ class _PerfectEncoder(Encoder):
 
 
 def test_evaluate_synthetic_reports_every_product_and_category() -> None:
-    result = evaluate_synthetic(_PerfectEncoder(), n_products=12, seed=1, size=96)
+    result = evaluate_synthetic(_MeanColourEncoder(), n_products=12, seed=1, size=96)
     assert result.n_products == 12
     assert result.all_products.n_gallery == 12
     assert 0 < result.all_products.n_queries <= 12
