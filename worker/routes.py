@@ -15,7 +15,6 @@ TASK_ROUTES: dict[str, str] = {
     "worker.tasks.catalog.process_product_image": VISION_QUEUE,
     "worker.tasks.catalog.rebuild_index": VISION_QUEUE,
     "worker.tasks.catalog.maintain_indexes": VISION_QUEUE,
-    "worker.tasks.catalog.sweep_product_images": DEFAULT_QUEUE,
 }
 
 

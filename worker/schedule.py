@@ -18,8 +18,4 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": float(os.environ.get("INDEX_MAINTAIN_EVERY_SECONDS", "60")),
         "options": {"expires": 60},
     },
-    "catalog-sweep-product-images": {
-        "task": "worker.tasks.catalog.sweep_product_images",
-        "schedule": 300.0,
-    },
 }

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from backend.processing import Processable, ProcessingStatus
 from config.taxonomy import categories, styles
 
 
@@ -135,11 +136,8 @@ class Product(models.Model):
         return self.on_air_start <= timezone.now() < self.on_air_end
 
 
-class ProcessingStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    PROCESSING = "processing", "Processing"
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
+# Product images move through the same processing states as every photo (backend.processing).
+__all__ = ["ProcessingStatus"]
 
 
 def product_image_path(instance: ProductImage, filename: str) -> str:
@@ -148,7 +146,7 @@ def product_image_path(instance: ProductImage, filename: str) -> str:
     return f"catalog/products/{instance.product_id}/{stem}{suffix}"
 
 
-class ProductImage(models.Model):
+class ProductImage(Processable):
     class Role(models.TextChoices):
         MAIN = "main", "Main"
         EXTRA = "extra", "Extra"
@@ -163,16 +161,8 @@ class ProductImage(models.Model):
     content_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     source_url = models.CharField(max_length=500, blank=True, help_text="Where the import got it.")
 
-    status = models.CharField(
-        max_length=12,
-        choices=ProcessingStatus.choices,
-        default=ProcessingStatus.PENDING,
-        editable=False,
-    )
-    failure_reason = models.TextField(blank=True, editable=False)
-    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
-    status_changed_at = models.DateTimeField(default=timezone.now, editable=False)
-    processing_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # status, failure_reason, attempts, requeues, processing_started_at, status_changed_at:
+    # from Processable (the sweeper re-queues a stuck image once, then fails it).
     processed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The content hash the current crops were made from: equal to content_hash when ready.
     processed_hash = models.CharField(max_length=64, blank=True, editable=False)

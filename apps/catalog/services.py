@@ -669,29 +669,6 @@ def product_image_process(*, image_id: int, analyser: ImageAnalyser | None = Non
     return ProcessingStatus.READY
 
 
-def product_images_fail_stuck(*, older_than: timedelta = PROCESSING_STALE_AFTER) -> int:
-    """Fail the images stuck in ``processing`` (their worker died) so none stalls for ever."""
-    cutoff = timezone.now() - older_than
-    count = ProductImage.objects.filter(
-        status=ProcessingStatus.PROCESSING, processing_started_at__lt=cutoff
-    ).update(
-        status=ProcessingStatus.FAILED,
-        failure_reason=(
-            f"Processing did not finish within {int(older_than.total_seconds() // 60)} minutes; "
-            "re-encode it to try again."
-        ),
-        status_changed_at=timezone.now(),
-        processed_at=timezone.now(),
-    )
-    if count:
-        logger.warning("catalog.images_failed_stuck count=%s", count)
-    return count
-
-
-# --- crops ------------------------------------------------------------------------------------
-
-
-@transaction.atomic
 def crop_category_set(*, crop: ProductCrop, category: str) -> ProductCrop:
     """A curator fixes a crop's category; it goes into that category's next index."""
     if category not in Category.values:

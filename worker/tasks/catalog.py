@@ -38,13 +38,6 @@ def rebuild_index(category: str) -> None:
     services.index_rebuild(category=category)
 
 
-@shared_task(name="worker.tasks.catalog.sweep_product_images", soft_time_limit=60, time_limit=90)
-def sweep_product_images() -> None:
-    from apps.catalog import services
-
-    services.product_images_fail_stuck()
-
-
 @shared_task(
     name="worker.tasks.catalog.maintain_indexes",
     autoretry_for=(OperationalError,),

@@ -171,15 +171,29 @@ def test_an_image_stuck_in_processing_is_taken_over(analyser):
     assert services.product_image_process(image_id=image.pk) == ProcessingStatus.READY
 
 
-def test_the_sweeper_fails_images_stuck_in_processing_with_a_reason():
+def test_the_sweeper_requeues_a_stuck_image_once_then_fails_it_with_a_reason(
+    django_capture_on_commit_callbacks,
+):
+    from backend.processing import processing_sweep, registered_processables
+
+    kind = next(k for k in registered_processables() if k.model is ProductImage)
+    requeued = []
+    kind = type(kind)(model=kind.model, enqueue=requeued.append, deadline=kind.deadline)
     image = add_image(ProductFactory())
-    ProductImage.objects.filter(pk=image.pk).update(
+    stuck = dict(
         status=ProcessingStatus.PROCESSING,
         processing_started_at=timezone.now() - timedelta(hours=1),
     )
+    ProductImage.objects.filter(pk=image.pk).update(**stuck)
 
-    assert services.product_images_fail_stuck() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        first = processing_sweep(kind=kind)
+    ProductImage.objects.filter(pk=image.pk).update(**stuck)
+    second = processing_sweep(kind=kind)
+
     image.refresh_from_db()
+    assert (first.requeued, second.failed) == (1, 1)
+    assert requeued == [image.pk]
     assert image.status == ProcessingStatus.FAILED
     assert "did not finish" in image.failure_reason
 
