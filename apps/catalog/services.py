@@ -49,8 +49,9 @@ from apps.catalog.models import (
     Style,
 )
 from backend.api.errors import ApplicationError, ConflictError
-from backend.uploads import CheckedImage, ImageRejected, check_image_bytes
+from backend.uploads import CheckedImage, check_image_bytes
 from config.taxonomy import styles
+from ml.image import ImageError
 from ml.types import Detection, Embedding, StyleVector
 
 logger = logging.getLogger(__name__)
@@ -577,14 +578,12 @@ def product_image_process(*, image_id: int, analyser: ImageAnalyser | None = Non
         _fail(image_id, claimed_hash, f"The stored file cannot be read: {exc}")
         return ProcessingStatus.FAILED
     try:
-        check_image_bytes(data)
-        picture = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
-    except ImageRejected as exc:
-        _fail(image_id, claimed_hash, f"The stored file is not a usable image: {exc.message}")
-        return ProcessingStatus.FAILED
-    try:
+        # The analyser decodes the bytes once (the same checks as uploads) and crops.
         analyse = analyser or image_analyser()
         found = list(analyse(data, category=product.category))
+    except ImageError as exc:
+        _fail(image_id, claimed_hash, f"The stored file is not a usable image: {exc}")
+        return ProcessingStatus.FAILED
     except PipelineUnavailable as exc:
         _fail(image_id, claimed_hash, exc.message)
         return ProcessingStatus.FAILED
@@ -598,13 +597,19 @@ def product_image_process(*, image_id: int, analyser: ImageAnalyser | None = Non
         _fail(image_id, claimed_hash, "No garment was found in the image.")
         return ProcessingStatus.FAILED
 
-    width, height = picture.size
+    picture: Image.Image | None = None  # decoded only for an analyser that gives no crops
     crops: list[tuple[AnalysedGarment, list[float], bytes]] = []
     for garment in kept:
-        box = garment.detection.box.clip(width, height)
-        if box.width < 1 or box.height < 1:
-            continue
-        crops.append((garment, box.as_list(), _crop_jpeg(picture, box.as_list())))
+        jpeg = getattr(garment, "crop_jpeg", None)
+        if jpeg is None:
+            picture = picture or ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert(
+                "RGB"
+            )
+            box = garment.detection.box.clip(*picture.size)
+            if box.width < 1 or box.height < 1:
+                continue
+            jpeg = _crop_jpeg(picture, box.as_list())
+        crops.append((garment, garment.detection.box.as_list(), jpeg))
     if not crops:
         _fail(image_id, claimed_hash, "Every garment box found lies outside the image.")
         return ProcessingStatus.FAILED

@@ -394,3 +394,20 @@ def test_the_analysers_style_serves_only_untagged_products():
     assert tagged.crops.get().style_vector[0] == 1.0
     assert untagged.crops.get().style_source == "style-head@1"
     assert untagged.crops.get().style_vector[22] == 1.0
+
+
+def test_a_stored_file_that_no_longer_decodes_fails_with_the_reason():
+    from django.core.files.storage import default_storage
+
+    from ml.pipeline import analyse_product_image
+
+    image = add_image(ProductFactory())
+    with default_storage.open(image.file.name, "wb") as handle:
+        handle.write(b"this was overwritten by something else")
+
+    status = services.product_image_process(image_id=image.pk, analyser=analyse_product_image)
+
+    image.refresh_from_db()
+    assert status == ProcessingStatus.FAILED
+    assert image.failure_reason.startswith("The stored file is not a usable image")
+    assert not image.crops.exists()
