@@ -14,10 +14,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Max, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
 
 from apps.accounts.models import User
-from apps.closet.selectors import closet_version
+from apps.closet.models import ClosetItem
 from apps.recommendations import recommend
 from apps.recommendations.models import Garment, ProductFeedback, Search
 from apps.recommendations.retrieval import catalog_index_version
@@ -35,17 +36,21 @@ def garment_get(*, user: User, garment_id: int) -> Garment | None:
     return Garment.objects.select_related("search").filter(pk=garment_id, search__user=user).first()
 
 
-def feedback_version(*, user: User) -> str:
-    summary = ProductFeedback.objects.filter(user=user).aggregate(
-        n=Count("id"), last=Max("created_at")
-    )
-    last = summary["last"].timestamp() if summary["last"] else 0
-    return f"{summary['n']}-{last:.6f}"
-
-
 def user_state_version(*, user: User) -> str:
-    """Changes whenever the user's closet or feedback changes."""
-    return f"{closet_version(user=user)}/{feedback_version(user=user)}"
+    """Changes whenever the user's closet or feedback changes: one round trip to the
+    database (count and latest change of each), on the hot path of every cached answer."""
+    items = ClosetItem._meta.db_table
+    feedback = ProductFeedback._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {items} WHERE user_id = %s),"  # noqa: S608
+            f" (SELECT MAX(updated_at) FROM {items} WHERE user_id = %s),"
+            f" (SELECT COUNT(*) FROM {feedback} WHERE user_id = %s),"
+            f" (SELECT MAX(created_at) FROM {feedback} WHERE user_id = %s)",
+            [user.pk] * 4,
+        )
+        row = cursor.fetchone()
+    return "/".join(str(value) for value in row)
 
 
 def cache_key(*parts: Any) -> str:
