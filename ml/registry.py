@@ -128,9 +128,7 @@ class ModelRegistry:
             encoder_id = self.encoder().encoder_id
             with self._lock:
                 if self._style_head is None:
-                    self._style_head = StyleHead(
-                        path, styles=load_styles(), encoder_id=encoder_id
-                    )
+                    self._style_head = StyleHead(path, styles=load_styles(), encoder_id=encoder_id)
         if load:
             self._load(self._style_head, "style")
         return self._style_head

@@ -173,9 +173,7 @@ def label_matrix(rows: Sequence[Sequence[str]], styles: Sequence[str]) -> npt.ND
     for i, names in enumerate(rows):
         for name in names:
             if name not in position:
-                raise ValueError(
-                    f"row {i}: unknown style {name!r}; known: {', '.join(styles)}"
-                )
+                raise ValueError(f"row {i}: unknown style {name!r}; known: {', '.join(styles)}")
             matrix[i, position[name]] = True
     return matrix
 
