@@ -146,7 +146,7 @@ def class_map_for(
         key = normalise_class_name(name)
         category = key if key in CATEGORIES else known.get(key)
         if category in CATEGORIES:
-            result[name] = category  # type: ignore[assignment]
+            result[name] = category
         elif key != PERSON:
             unmapped.append(name)
     return result, tuple(unmapped)
