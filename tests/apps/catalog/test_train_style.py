@@ -33,6 +33,7 @@ def train(*args: str) -> str:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_a_head_trained_on_synthetic_garments_beats_chance_and_serves_through_ml_style_head(
     tmp_path: Path, fresh_registry
 ):
