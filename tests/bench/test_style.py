@@ -79,3 +79,51 @@ def test_default_encoder_category_precision_on_clothing_small():
     )
     # Four categories, unevenly sized: chance is well under 0.5.
     assert report.precision > 0.4
+
+
+DEMO_PRODUCTS = int(os.environ.get("BENCH_DEMO_PRODUCTS", "480"))
+
+
+def test_evaluate_retrieval_on_the_demo_catalog(db, settings, tmp_path):
+    """evaluate_retrieval end to end: the demo catalog (load_demo's products, default
+    detector and descriptor, Annoy indexes) against a worn photo of every product, the
+    garment given by its box; written to ``var/bench/retrieval-demo.json``."""
+    from apps.catalog.demo import demo_load, demo_products
+    from apps.recommendations.retrieval import index_store
+    from ml.registry import reset_registry
+    from ml.synthetic import render_worn
+
+    settings.INDEX_DIR = tmp_path / "index"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    index_store.cache_clear()
+    reset_registry()
+    demo_load(count=DEMO_PRODUCTS)
+    lines = []
+    for i, item in enumerate(demo_products(DEMO_PRODUCTS)):
+        scene = render_worn(item.spec, size=384, scene=i)
+        target = next(g for g in scene.garments if g.is_target)
+        name = f"q{i:04d}.jpg"
+        scene.image.save(tmp_path / name, quality=85)
+        lines.append(
+            json.dumps(
+                {
+                    "image": name,
+                    "product": item.external_id,
+                    "category": item.spec.category,
+                    "box": target.box.as_list(),
+                }
+            )
+        )
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text("\n".join(lines))
+    OUT.mkdir(parents=True, exist_ok=True)
+    stdout = StringIO()
+    call_command(
+        "evaluate_retrieval", "--queries", str(queries), "--k", "10",
+        "--out", str(OUT / "retrieval-demo.json"), stdout=stdout, stderr=StringIO(),
+    )  # fmt: skip
+    print(stdout.getvalue())
+    index_store.cache_clear()
+    report = json.loads((OUT / "retrieval-demo.json").read_text())
+    assert report["n_queries"] == DEMO_PRODUCTS
+    assert report["index_recall"] is not None
