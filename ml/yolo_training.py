@@ -224,7 +224,8 @@ def train_yolo(
     if amp:
         from ultralytics.utils import WEIGHTS_DIR
 
-        if not any((WEIGHTS_DIR / n).is_file() for n in ("yolo26n.pt", "yolo11n.pt")):
+        # ultralytics' check_amp runs this model (this version's name), fetching it if absent.
+        if not (WEIGHTS_DIR / "yolo26n.pt").is_file():
             logger.warning("ml.amp_off reason=check_model_missing dir=%s", WEIGHTS_DIR)
             amp = False
     from ultralytics import YOLO  # type: ignore[attr-defined]
