@@ -18,6 +18,7 @@ from typing import Any
 
 from ml.base import Detector, Encoder, Model, ModelLoadError
 from ml.settings import MLSettings
+from ml.style import StyleHead
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class ModelRegistry:
         self._lock = threading.Lock()
         self._detector: Detector | None = None
         self._encoder: Encoder | None = None
+        self._style_head: StyleHead | None = None
 
     # --- building (cheap: constructors read nothing) ---
 
@@ -110,6 +112,27 @@ class ModelRegistry:
             self._load(self._encoder, "encoder")
         return self._encoder
 
+    def style_head(self, *, load: bool = True) -> StyleHead | None:
+        """The trained style head ``ML_STYLE_HEAD`` names, or ``None`` (the k-NN vote serves).
+
+        It belongs to the running encoder: building it loads the encoder for its id (a
+        ResNet's version is its weights' hash), and loading it refuses a head trained for
+        another encoder or taxonomy (:class:`ml.style.StyleHeadMismatch`).
+        """
+        path = self.settings.style_head
+        if path is None:
+            return None
+        if self._style_head is None:
+            from ml.synthetic.styles import load_styles
+
+            encoder_id = self.encoder().encoder_id
+            with self._lock:
+                if self._style_head is None:
+                    self._style_head = StyleHead(path, styles=load_styles(), encoder_id=encoder_id)
+        if load:
+            self._load(self._style_head, "style")
+        return self._style_head
+
     def _load(self, model: Model, role: str) -> None:
         if model.loaded:
             return
@@ -126,6 +149,7 @@ class ModelRegistry:
         """Load every role now (a worker calls this after fork, before taking tasks)."""
         self.detector()
         self.encoder()
+        self.style_head()
 
     # --- what serves ---
 

@@ -5,19 +5,28 @@ their products' style tags, weighted by similarity (k = ``STYLE_KNN_K``). Curato
 are the ground truth, so better curation means better style answers, and a tag a curator
 fixes moves the vote at once. A garment whose category nobody gave gets the category its
 neighbours vote for.
+
+A trained head (``ML_STYLE_HEAD``, made by ``manage.py train_style``) replaces the vote for
+the style when one is configured; the neighbours still give a missing category. A vector
+the head cannot score (made by another encoder than the head's) gets the vote.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.conf import settings
 
 from apps.recommendations.retrieval import CATEGORIES, catalog_neighbours
 from config.taxonomy import styles
+from ml.registry import get_registry
+from ml.style import StyleHeadMismatch
 from ml.types import Embedding, StyleVector
+
+logger = logging.getLogger(__name__)
 
 KNN_SOURCE = "knn-vote"
 
@@ -78,4 +87,14 @@ def style_knn_vote(*, embedding: Embedding, category: str | None) -> GarmentProf
 
 def garment_profile(*, embedding: Embedding, category: str | None) -> GarmentProfile:
     """The style model configured (a trained head when there is one), else the k-NN vote."""
-    return style_knn_vote(embedding=embedding, category=category)
+    head = get_registry().style_head()
+    if head is None:
+        return style_knn_vote(embedding=embedding, category=category)
+    try:
+        [style] = head.predict([embedding])
+    except StyleHeadMismatch as exc:
+        logger.warning("style.head_skipped reason=encoder_mismatch error=%s", exc)
+        return style_knn_vote(embedding=embedding, category=category)
+    if not category:
+        return replace(style_knn_vote(embedding=embedding, category=None), style=style)
+    return GarmentProfile(category=category, style=style)

@@ -108,3 +108,7 @@ def on_commit_now(django_capture_on_commit_callbacks):
     """Run on-commit callbacks (index deltas, file deletions) as soon as they are queued."""
     with django_capture_on_commit_callbacks(execute=True):
         yield
+
+
+# The catalog's fixtures (its stand-in analyser, the seeded styles) for the style tests.
+from tests.apps.catalog.conftest import _styles_present, analyser  # noqa: E402, F401
