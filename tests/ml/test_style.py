@@ -169,11 +169,14 @@ def test_the_registry_serves_a_head_only_when_configured(tmp_path: Path):
     from ml.registry import ModelRegistry
     from ml.settings import MLSettings
 
+    from ml.descriptor import DescriptorEncoder
+
+    running = f"descriptor@{DescriptorEncoder.version}"
     vectors, labels = clustered(50, dim=472)
     path = train_style_head(
-        vectors, labels, styles=STYLES, encoder_id="descriptor@1", config=TrainConfig(epochs=2)
+        vectors, labels, styles=STYLES, encoder_id=running, config=TrainConfig(epochs=2)
     ).save(tmp_path / "head.pt")
 
     assert ModelRegistry(MLSettings()).style_head() is None
     head = ModelRegistry(MLSettings(style_head=path)).style_head()
-    assert head is not None and head.loaded and head.encoder_id == "descriptor@1"
+    assert head is not None and head.loaded and head.encoder_id == running

@@ -18,6 +18,10 @@ from tests.apps.catalog.conftest import ProductFactory, image_bytes
 
 RED, REDDISH, BLUE = (200, 30, 30), (190, 50, 40), (30, 40, 200)
 
+from ml.descriptor import DescriptorEncoder  # noqa: E402
+
+RUNNING = f"descriptor@{DescriptorEncoder.version}"
+
 
 @pytest.fixture
 def catalog_index(settings, tmp_path: Path) -> Iterator[Path]:
@@ -123,7 +127,7 @@ def _colour_images(base, n, rng):
     return out
 
 
-def _descriptor_head(tmp_path: Path, *, encoder_id: str = "descriptor@1") -> Path:
+def _descriptor_head(tmp_path: Path, *, encoder_id: str = RUNNING) -> Path:
     """A head over the default descriptor's vectors: red blocks are sporty, blue classic."""
     from ml.descriptor import DescriptorEncoder
     from ml.synthetic import load_styles
@@ -149,10 +153,12 @@ def test_a_configured_head_serves_the_style_and_the_catalog_still_gives_the_cate
     services.index_rebuild(category="top")
     style_head_configured(_descriptor_head(tmp_path))
     crop = ProductCrop.objects.get(image__product=red)
-    assert crop.encoder_id == "descriptor@1"
+    assert crop.encoder_id == RUNNING
 
     profile = garment_profile(
-        embedding=Embedding.from_numpy(crop.embedding_array(), encoder="descriptor", version="1"),
+        embedding=Embedding.from_numpy(
+            crop.embedding_array(), encoder="descriptor", version=DescriptorEncoder.version
+        ),
         category=None,
     )
 
@@ -165,7 +171,7 @@ def test_a_vector_the_head_cannot_score_gets_the_vote(
     analyser, catalog_index, style_head_configured, tmp_path
 ):
     # The catalog's vectors come from the stand-in analyser (mean-colour@1); the head is
-    # the running encoder's (descriptor@1) and cannot score them.
+    # the running encoder's (the descriptor) and cannot score them.
     red = curated_product(RED, ["classic"])
     services.index_rebuild(category="top")
     style_head_configured(_descriptor_head(tmp_path))
@@ -179,14 +185,16 @@ def test_a_vector_the_head_cannot_score_gets_the_vote(
 def test_a_head_for_another_encoder_version_is_refused_with_a_clear_error(
     style_head_configured, tmp_path
 ):
-    # The running encoder is the default descriptor (descriptor@1).
+    # The running encoder is the default descriptor.
     style_head_configured(_descriptor_head(tmp_path, encoder_id="descriptor@0"))
     vector = np.ones(472, dtype=np.float32) / np.sqrt(472)
 
     with pytest.raises(
-        StyleHeadMismatch, match=r"trained on descriptor@0.*running encoder is descriptor@1"
+        StyleHeadMismatch, match=rf"trained on descriptor@0.*running encoder is {RUNNING}"
     ):
         garment_profile(
-            embedding=Embedding.from_numpy(vector, encoder="descriptor", version="1"),
+            embedding=Embedding.from_numpy(
+                vector, encoder="descriptor", version=DescriptorEncoder.version
+            ),
             category="top",
         )
