@@ -35,14 +35,17 @@ def photo_analyse(
     except ImageError as exc:
         raise PhotoUnusable(f"The photo cannot be read: {exc}") from exc
     registry = get_registry()
-    try:
-        return analyse_photo(
-            decoded.image,
-            detector=registry.detector(),
-            encoder=registry.encoder(),
-            box=Box.from_list(box) if box else None,
-            category=category or None,
-            max_garments=max_garments,
-        )
-    except ValueError as exc:
-        raise PhotoUnusable(f"The box cannot be used: {exc}") from exc
+    client_box = Box.from_list(box) if box else None
+    if client_box is not None:
+        width, height = decoded.size
+        clipped = client_box.clip(width, height)
+        if min(clipped.width, clipped.height) < 2:
+            raise PhotoUnusable(f"The box {box} lies outside the {width}x{height} photo.")
+    return analyse_photo(
+        decoded.image,
+        detector=registry.detector(),
+        encoder=registry.encoder(),
+        box=client_box,
+        category=category or None,
+        max_garments=max_garments,
+    )

@@ -138,6 +138,10 @@ class RawDetection:
     class_id: int
 
 
+#: people smaller than this (pixels, either side) are ignored
+MIN_PERSON_SIDE = 16
+
+
 def to_image_coordinates(box: Box, region: Box, image_size: tuple[int, int]) -> Box:
     """A box found inside the crop ``region`` → the full image's pixels (clipped)."""
     return box.shift(region.x1, region.y1).clip(*image_size)
@@ -325,6 +329,8 @@ class YoloDetector(Detector):
         self, image: Image.Image, region: Box, person_index: int | None
     ) -> list[Detection]:
         size = image.size
+        if min(region.width, region.height) < 2:
+            return []
         crop = image if region.area >= size[0] * size[1] else image.crop(region.as_int_tuple())
         found = []
         for raw in self._predict(self._garment, crop, confidence=self.settings.garment_confidence):
@@ -363,7 +369,8 @@ class YoloDetector(Detector):
             raw_people.sort(key=lambda r: -r.score)
             for raw in raw_people[: self.settings.max_people]:
                 person_box = raw.box.clip(*size)
-                if person_box.area > 0:
+                # A "person" a few pixels across holds no garment a model can see.
+                if min(person_box.width, person_box.height) >= MIN_PERSON_SIDE:
                     people.append(Detection(person_box, "person", None, raw.score, "person"))
         if not people:
             garments = self._garments_in(image, whole, None)

@@ -285,3 +285,32 @@ def test_onnx_runtime_exports_the_configured_weights_into_the_cache(
     assert detector.version.endswith("-onnx")
     assert all(0 <= d.box.x1 < d.box.x2 <= 320 for d in detections)
     assert no_network == []  # the export installs and fetches nothing
+
+
+def test_people_too_small_to_hold_a_garment_are_ignored(tmp_path, garment_weights, monkeypatch):
+    """A degenerate person box (an untrained or confused model) never reaches the garment
+    model as an empty crop."""
+    from ml import detection as module
+    from ml.types import Box
+
+    settings = settings_for(
+        tmp_path, garment_weights=str(garment_weights), person_weights=str(garment_weights)
+    )
+    detector = YoloDetector(settings)
+    detector._person = object()  # loaded stand-in; its predictions are given below
+    detector._person_ids = {0}
+    detector._loaded = True
+    image = Image.new("RGB", (200, 300), (240, 240, 240))
+    seen_regions = []
+
+    def predict(model, picture, *, confidence):
+        if model is detector._person:
+            return [module.RawDetection(Box(10.2, 10.2, 10.6, 10.9), 0.9, 0)]
+        seen_regions.append(picture.size)
+        return []
+
+    monkeypatch.setattr(detector, "_predict", predict)
+    found = detector.detect(image)
+
+    assert [d for d in found if d.kind == "person"] == []
+    assert seen_regions == [(200, 300)]  # the whole image, as for a photo with no person

@@ -166,10 +166,9 @@ def test_a_missing_or_foreign_file_names_the_variable(tmp_path: Path):
 
 
 def test_the_registry_serves_a_head_only_when_configured(tmp_path: Path):
+    from ml.descriptor import DescriptorEncoder
     from ml.registry import ModelRegistry
     from ml.settings import MLSettings
-
-    from ml.descriptor import DescriptorEncoder
 
     running = f"descriptor@{DescriptorEncoder.version}"
     vectors, labels = clustered(50, dim=472)
