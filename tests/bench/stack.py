@@ -43,7 +43,7 @@ import numpy as np
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-PORT = 8765
+PORT = 8791
 PASSWORD = "bench-pass-word-123"
 
 
