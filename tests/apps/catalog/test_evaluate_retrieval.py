@@ -11,7 +11,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.catalog import services
+from ml.descriptor import DescriptorEncoder
 from tests.apps.catalog.conftest import ProductFactory, image_bytes
+
+RUNNING_ENCODER = f"descriptor@{DescriptorEncoder.version}"
 
 COLOURS = {"RED": (200, 30, 30), "GREEN": (30, 180, 40), "BLUE": (30, 40, 200)}
 
@@ -59,7 +62,7 @@ def test_known_numbers_on_a_constructed_catalog(catalog, tmp_path: Path):
     )  # fmt: skip
 
     report = json.loads(out.read_text())
-    assert report["encoder"] == "descriptor@1"
+    assert report["encoder"] == RUNNING_ENCODER
     assert (report["n_queries"], report["n_gallery"]) == (4, 4)
     # Each catalog photo finds its own product first; the stranger cannot.
     assert report["top1"] == pytest.approx(3 / 4)
