@@ -43,7 +43,15 @@ import numpy as np
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-PORT = 8791
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
 PASSWORD = "bench-pass-word-123"
 
 
@@ -561,7 +569,8 @@ def main() -> None:
     from django.core.cache import cache
 
     cache.clear()
-    base_url = f"http://127.0.0.1:{PORT}"
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
     logs = args.var_dir / "logs"
     logs.mkdir(exist_ok=True)
     web = start(
