@@ -581,7 +581,7 @@ def main() -> None:
             "-c",
             "config/gunicorn.py",
             "--bind",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{port}",
             "--workers",
             "3",
             "--threads",
