@@ -24,6 +24,7 @@ import json
 import secrets
 import tempfile
 import time
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,7 +197,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **o: Any) -> None:
         data: Path = o["data"]
-        train, validation = data / "clothing-small" / "train", data / "clothing-small" / "validation"
+        train = data / "clothing-small" / "train"
+        validation = data / "clothing-small" / "validation"
         street = data / "street-photos"
         if not (train.is_dir() and validation.is_dir() and street.is_dir()):
             raise CommandError(f"The real photos are not at {data} (see --data).")
@@ -243,11 +245,16 @@ class Command(BaseCommand):
         shown: set[int] = set()
         left_out = 0
 
-        def query(photo: Path, truth: str, box: list[float] | None, tally: Tally) -> None:
+        def query(
+            photo: Path, truth: str, box: list[float] | None, tally: Tally, label: str = ""
+        ) -> None:
+            """One search; with ``label`` the category is sent and the fine class scored."""
             nonlocal left_out
             form: dict[str, Any] = {"wait": "8"}
             if box:
                 form["box"] = json.dumps(box)
+            if label:
+                form["category"] = truth
             r = client.call(
                 "POST", "/searches", files={"photo": (photo.name, photo.read_bytes())}, data=form
             )
@@ -268,9 +275,11 @@ class Command(BaseCommand):
             shown.update(p["id"] for p in results)
             owned_seen.update(p["id"] for p in full["results"] if p["owned"])
             left_out += answer["left_out_owned"]
-            precision = (
-                sum(p["category"] == truth for p in results) / len(results) if results else None
-            )
+            same = [
+                (p["name"].split()[0] == label) if label else (p["category"] == truth)
+                for p in results
+            ]
+            precision = sum(same) / len(same) if same else None
             tally.add(truth=truth, guessed=garment["category"] or "", precision=precision)
 
         single = Tally()
@@ -279,6 +288,15 @@ class Command(BaseCommand):
         ):
             query(path, category, None, single)
         self.stdout.write("\n".join(single.lines("validation photos (whole photo)", k)))
+
+        fine = Tally()  # the category sent (as the app does when the user picks it)
+        for path, label, category in class_photos(
+            validation, o["queries_per_class"], skip=o["closet_per_class"]
+        ):
+            query(path, category, None, fine, label=label)
+        self.stdout.write(
+            "\n".join(fine.lines("validation photos, category sent: same fine class", k))
+        )
 
         owned_queries = Tally()
         for path, _label, category in owned_photos:
@@ -306,6 +324,7 @@ class Command(BaseCommand):
             "k": k,
             "validation": single.__dict__ | {"lines": single.lines("validation", k)},
             "street": streets.__dict__ | {"lines": streets.lines("street", k)},
+            "fine_class": fine.__dict__ | {"lines": fine.lines("fine class", k)},
             "owned_products_seen": len(owned_seen),
             "left_out_owned_total": left_out,
             "owned_leaks": leaks,
@@ -327,7 +346,7 @@ class Command(BaseCommand):
             with path.open("w") as handle:
                 for i, (photo, label, category) in enumerate(photos):
                     row = {
-                        "shop": SHOPS[i % len(SHOPS)],
+                        "shop": SHOPS[zlib.crc32(photo.stem.encode()) % len(SHOPS)],
                         "external_id": f"cs-{label}-{photo.stem}",
                         "name": f"{label} {photo.stem[:8]}",
                         "brand": "clothing-small",
@@ -353,6 +372,7 @@ class Command(BaseCommand):
             catalog_services.index_rebuild(category=category)
         failed = images.filter(status=ProcessingStatus.FAILED).count()
         self.stdout.write(
-            f"catalog: {summary.created} created, {summary.unchanged} unchanged; "
+            f"catalog: {summary.created} created, {summary.updated} updated, "
+            f"{summary.unchanged} unchanged; "
             f"{images.count() - failed} images ready, {failed} failed; indexes rebuilt"
         )
