@@ -162,7 +162,7 @@ def test_a_user_signs_in_fills_the_closet_and_shops_a_look_in_the_browser(
     share = wait.until(
         ec.presence_of_element_located((By.CSS_SELECTOR, "#look-result .owned-share"))
     )
-    assert "0%" in share.text
+    assert "You own 0% of this look" in share.text
     row = browser.find_element(By.CSS_SELECTOR, "#look-result .look-garment")
     assert row.get_attribute("data-owned") == "false"
     assert row.find_elements(By.CSS_SELECTOR, ".card")
