@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     re_path(r"^api/(?P<version>v1)/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
+    path("demo/", include("apps.demo.urls")),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^api/(?P<path>.*)$", api_not_found),
 ]

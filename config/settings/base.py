@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.closet",
     "apps.recommendations",
     "apps.catalog",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
