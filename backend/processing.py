@@ -103,6 +103,24 @@ def processing_fail(*, model: type[Processable], pk: Any, reason: str) -> None:
     logger.info("processing.failed model=%s pk=%s reason=%s", model.__name__, pk, reason[:200])
 
 
+def processing_enqueue(*, send: Callable[[], None], what: str) -> None:
+    """Queue a row's task once the transaction commits (a worker never sees a row that was
+    rolled back).
+
+    The row is already saved when the broker is asked; if the broker is unreachable then,
+    the request still succeeds: the row stays ``pending`` and the sweeper queues it again
+    past its deadline. (Failing the request would make the app retry and store it twice.)
+    """
+
+    def guarded() -> None:
+        try:
+            send()
+        except Exception:  # any broker or connection error: the sweeper covers this row
+            logger.warning("processing.enqueue_failed what=%s", what, exc_info=True)
+
+    transaction.on_commit(guarded)
+
+
 @dataclass(frozen=True)
 class ProcessableKind:
     model: type[Processable]
@@ -164,7 +182,9 @@ def processing_sweep(*, kind: ProcessableKind, now: datetime | None = None) -> S
             status_changed_at=now,
         )
         for pk in requeued_pks:
-            transaction.on_commit(lambda pk=pk: kind.enqueue(pk))
+            processing_enqueue(
+                send=lambda pk=pk: kind.enqueue(pk), what=f"{kind.model.__name__} {pk}"
+            )
     if requeued_pks or failed:
         logger.warning(
             "processing.swept model=%s requeued=%d failed=%d",

@@ -30,3 +30,14 @@ class MeUpdateSerializer(serializers.Serializer[User]):
     sizes = serializers.DictField(
         child=serializers.CharField(max_length=20), required=False, help_text='e.g. {"top": "M"}'
     )
+
+    def validate_sizes(self, sizes: dict[str, str]) -> dict[str, str]:
+        """Keys are garment names a person typed: short, printable text."""
+        for key in sizes:
+            if not key or len(key) > 30 or not key.isprintable():
+                raise serializers.ValidationError(
+                    f"Size names must be 1 to 30 printable characters; {key!r} is not."
+                )
+        if len(sizes) > 20:
+            raise serializers.ValidationError("At most 20 sizes.")
+        return sizes

@@ -49,6 +49,7 @@ from apps.catalog.models import (
     Style,
 )
 from backend.api.errors import ApplicationError, ConflictError
+from backend.processing import processing_enqueue
 from backend.uploads import CheckedImage, check_image_bytes
 from config.taxonomy import styles
 from ml.image import ImageError
@@ -148,7 +149,7 @@ def _enqueue_on_commit(task_name: str, *args: Any) -> None:
         app.send_task(task_name, args=list(args))
         logger.debug("catalog.task_queued task=%s args=%s", task_name, args)
 
-    transaction.on_commit(send)
+    processing_enqueue(send=send, what=f"{task_name} {args}")
 
 
 def _delete_files_on_commit(names: Iterable[str]) -> None:

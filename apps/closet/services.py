@@ -15,7 +15,12 @@ from apps.accounts.deletion import UserData
 from apps.accounts.models import User
 from apps.closet.models import ClosetItem, ClosetSuggestion, Outfit
 from backend.api.errors import ApplicationError, NotFoundError
-from backend.processing import processing_claim, processing_fail, processing_succeed
+from backend.processing import (
+    processing_claim,
+    processing_enqueue,
+    processing_fail,
+    processing_succeed,
+)
 from backend.uploads import CheckedImage, check_image_bytes
 from backend.vision import PhotoUnusable, photo_analyse
 from ml.colour import dominant_colour
@@ -81,7 +86,7 @@ def closet_item_create(
     )
     item.photo.save(f"photo{checked.extension}", ContentFile(photo), save=False)
     item.save()
-    transaction.on_commit(lambda: _enqueue_processing(item.pk))
+    processing_enqueue(send=lambda: _enqueue_processing(item.pk), what=f"closet item {item.pk}")
     logger.info("closet.item_created user=%s item=%s bytes=%d", user.pk, item.pk, len(photo))
     return item
 
@@ -155,7 +160,7 @@ def closet_suggestion_accept(*, user: User, suggestion_id: int) -> ClosetItem:
     )
     suggestion.accepted_item = item
     suggestion.save(update_fields=["accepted_item"])
-    transaction.on_commit(lambda: _enqueue_processing(item.pk))
+    processing_enqueue(send=lambda: _enqueue_processing(item.pk), what=f"closet item {item.pk}")
     return item
 
 

@@ -18,6 +18,10 @@ class RecommendationsConfig(AppConfig):
 
         user_cleanup_register(name="searches", collect=search_user_data)
 
+        # The tasks the services queue, imported once at start: two request threads
+        # importing them for the first time at once could deadlock on the import lock.
+        import worker.tasks  # noqa: F401
+
         def enqueue(pk: int) -> None:
             from worker.tasks.searches import process_search
 

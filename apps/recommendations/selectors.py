@@ -9,6 +9,7 @@ a stale answer is never served; old entries expire on their own.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,8 @@ from apps.closet.models import ClosetItem
 from apps.recommendations import recommend
 from apps.recommendations.models import Garment, ProductFeedback, Search
 from apps.recommendations.retrieval import catalog_index_version
+
+logger = logging.getLogger(__name__)
 
 
 def search_list(*, user: User, kind: str = Search.Kind.SEARCH) -> QuerySet[Search]:
@@ -61,11 +64,22 @@ def cache_key(*parts: Any) -> str:
 
 
 def cached_answer(key: str, build: Callable[[], Any]) -> Any:
-    """The answer cached under ``key``, or ``build()`` cached there now."""
-    answer = cache.get(key)
+    """The answer cached under ``key``, or ``build()`` cached there now.
+
+    The cache only speeds answers up: while it is unreachable (Redis restarting) every
+    answer is computed, never an error.
+    """
+    try:
+        answer = cache.get(key)
+    except Exception:  # any cache client error: answer without the cache
+        logger.warning("recommendations.cache_unavailable op=get", exc_info=True)
+        return build()
     if answer is None:
         answer = build()
-        cache.set(key, answer, settings.RECOMMENDATIONS_CACHE_SECONDS)
+        try:
+            cache.set(key, answer, settings.RECOMMENDATIONS_CACHE_SECONDS)
+        except Exception:
+            logger.warning("recommendations.cache_unavailable op=set", exc_info=True)
     return answer
 
 

@@ -17,6 +17,7 @@ from backend.api.errors import NotFoundError
 from backend.processing import (
     ProcessingStatus,
     processing_claim,
+    processing_enqueue,
     processing_fail,
     processing_succeed,
 )
@@ -65,7 +66,7 @@ def search_create(
     )
     search.photo.save(f"photo{checked.extension}", ContentFile(photo), save=False)
     search.save()
-    transaction.on_commit(lambda: _enqueue(search.pk))
+    processing_enqueue(send=lambda: _enqueue(search.pk), what=f"search {search.pk}")
     logger.info("search.created user=%s search=%s kind=%s", user.pk, search.pk, kind)
     return search
 

@@ -52,6 +52,7 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
+
 PASSWORD = "bench-pass-word-123"
 
 

@@ -72,3 +72,23 @@ def test_a_deleted_users_token_stops_working(mina, joon):
     assert api("PATCH", ME_URL, bearer=mina, body={"nickname": "ghost"}).status_code == 401
     assert api("GET", ME_URL, bearer=joon).status_code == 200
     assert not SocialAccount.objects.exists()
+
+
+def test_a_size_name_with_a_nul_character_is_a_400_not_a_500(db):
+    """Found by the schemathesis run: PostgreSQL refuses NUL in JSON text."""
+    from rest_framework.test import APIClient
+
+    from apps.accounts.models import User
+
+    user = User.objects.create_user(email="sizes@example.com", password="s3cret-pass-word")
+    client = APIClient()
+    client.force_authenticate(user)
+
+    response = client.patch("/api/v1/me", {"sizes": {"to\x00p": "M"}}, format="json")
+    value = client.patch("/api/v1/me", {"sizes": {"top": "M\x00"}}, format="json")
+
+    assert response.status_code == 400
+    assert "sizes" in response.json()["error"]["details"]
+    assert value.status_code == 400
+    user.refresh_from_db()
+    assert user.sizes == {}

@@ -257,3 +257,20 @@ class TestIsolation:
     def test_another_users_suggestion_is_404(self, auth_client, others):
         url = f"/api/v1/closet/items/suggestions/{others['suggestion']}/accept"
         assert auth_client.post(url).status_code == 404
+
+
+def test_an_upload_succeeds_while_the_broker_is_down_and_stays_pending_for_the_sweeper(
+    auth_client, django_capture_on_commit_callbacks, monkeypatch
+):
+    import kombu.exceptions
+
+    def broker_down(pk):
+        raise kombu.exceptions.OperationalError("Error 111 connecting to 127.0.0.1:6379")
+
+    monkeypatch.setattr("worker.tasks.closet.process_closet_item.delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(auth_client)
+
+    assert response.status_code == 201
+    assert ClosetItem.objects.get(pk=response.json()["id"]).status == "pending"
+    assert ClosetItem.objects.count() == 1

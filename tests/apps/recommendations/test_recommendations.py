@@ -227,3 +227,24 @@ class TestAccess:
             "/api/v1/products/999999/feedback", {"kind": "owned"}, format="json"
         )
         assert response.status_code == 404
+
+
+def test_answers_are_computed_while_the_cache_is_unreachable(auth_client, user, catalog):
+    from django.core.cache import caches
+    from django.test import override_settings
+
+    target = catalog.product("top", 2)
+    garment = analysed_search(user, catalog.photos[target.pk], category="top").garments.get()
+    closed = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+    with override_settings(CACHES=closed):
+        caches["default"]  # noqa: B018  (the handler now points at the closed port)
+        response = auth_client.get(f"/api/v1/garments/{garment.pk}/recommendations")
+
+    assert response.status_code == 200
+    assert response.json()["results"][0]["id"] == target.pk
