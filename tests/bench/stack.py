@@ -601,6 +601,7 @@ def main() -> None:
         report["load"] = measure_load(base_url, headers, garments, args.users, args.seconds)
         print(json.dumps(report["load"], indent=1))
         process = worker(env, logs / "worker-default.log")
+        headers = login(base_url, email)  # access tokens live 5 minutes: a fresh one per phase
         try:
             report["processing_default"] = measure_processing(
                 base_url, headers, args.batch, args.trickle, args.interval, args.searches
@@ -610,6 +611,7 @@ def main() -> None:
             stop(process)
         if args.heavy:
             process = worker(env | heavy_models(args.var_dir), logs / "worker-heavy.log")
+            headers = login(base_url, email)
             try:
                 report["processing_yolov8s_resnet50"] = measure_processing(
                     base_url,
