@@ -124,6 +124,13 @@ class Product(models.Model):
             models.Index(fields=["category", "is_active"]),
             models.Index(fields=["on_air_start", "on_air_end"]),
             models.Index(fields=["price"]),
+            # The product list's order (newest first): a page is read off the index
+            # instead of sorting the whole catalog.
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="catalog_product_newest",
+                condition=Q(is_active=True),
+            ),
         ]
 
     def __str__(self) -> str:
