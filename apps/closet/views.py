@@ -10,7 +10,6 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from apps.closet import selectors, services
@@ -22,16 +21,8 @@ from apps.closet.serializers import (
     OutfitSerializer,
 )
 from backend.api.errors import ApplicationError
+from backend.api.throttling import UploadThrottle
 from backend.direct_uploads import direct_upload_consume, direct_upload_start
-
-
-class UploadThrottle(ScopedRateThrottle):
-    scope_attr = "throttle_scope"
-
-    def allow_request(self, request: Request, view: Any) -> bool:
-        if request.method != "POST":
-            return True
-        return super().allow_request(request, view)
 
 
 class ClosetItemViewSet(

@@ -14,7 +14,6 @@ from rest_framework.views import APIView
 
 from apps.catalog.models import Shop
 from apps.catalog.serializers import ShopSerializer
-from apps.closet.views import UploadThrottle
 from apps.recommendations import recommend, selectors, services
 from apps.recommendations.models import Search
 from apps.recommendations.rendering import product_cards, recommendation_list
@@ -27,6 +26,7 @@ from apps.recommendations.serializers import (
 )
 from backend.api.errors import ApplicationError, NotFoundError
 from backend.api.pagination import PageNumberPagination
+from backend.api.throttling import UploadThrottle
 from backend.processing import ProcessingStatus
 from config.taxonomy import styles
 

@@ -274,3 +274,21 @@ def test_an_upload_succeeds_while_the_broker_is_down_and_stays_pending_for_the_s
     assert response.status_code == 201
     assert ClosetItem.objects.get(pk=response.json()["id"]).status == "pending"
     assert ClosetItem.objects.count() == 1
+
+
+def test_uploads_go_through_while_the_throttles_cache_is_unreachable(auth_client):
+    from django.core.cache import caches
+    from django.test import override_settings
+
+    closed = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+    with override_settings(CACHES=closed):
+        caches["default"]
+        response = upload(auth_client)
+
+    assert response.status_code == 201
