@@ -1,24 +1,26 @@
-"""Catalog tasks: process a product image, rebuild a category's index, sweep stuck images."""
+"""Catalog tasks: process a product image (``vision``), rebuild and maintain the indexes."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.db import OperationalError
 
-# The services are imported inside each task: this module is imported with the Celery app,
-# before Django is set up.
+from apps.catalog.models import ProductImage
+from worker.base import ProcessingTask
+from worker.celery import app
 
 
-@shared_task(
+@app.task(
+    bind=True,
+    base=ProcessingTask,
     name="worker.tasks.catalog.process_product_image",
-    acks_late=True,  # running twice is harmless: the service skips an image already done
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
+    processable_model=ProductImage,
     soft_time_limit=300,
     time_limit=360,
 )
-def process_product_image(image_id: int) -> None:
+def process_product_image(self: ProcessingTask, image_id: int) -> None:
+    """The same retry and failure policy as every photo; running twice is harmless (the
+    service skips an image already processed for its current bytes)."""
     from apps.catalog import services
 
     services.product_image_process(image_id=image_id)
