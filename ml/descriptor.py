@@ -7,19 +7,29 @@ Pipeline for one garment crop (any size, any mode; converted to RGB):
 
 1. **Work image.** Resized (area interpolation) so that its longer side is
    ``WORK_SIDE`` (128) pixels; converted to CIE Lab.
-2. **Background suppression** (:func:`foreground_mask`), a cheap two-pass colour model,
-   "GrabCut without the graph cut": a colour histogram of the image's outer border band
-   (people photograph clothes flat on a bed or floor, or hanging against a wall, so the
-   border is mostly background) against one of the interior gives each pixel a
-   foreground probability; the map is smoothed, weighted by a soft centre prior and
-   thresholded; the second pass re-estimates both colour models from that first mask.
-   The largest outer contour, filled, is the garment's silhouette. A mask that covers
-   almost nothing or almost everything falls back to a centred ellipse.
+2. **Background suppression** (:func:`foreground_mask`), in one of two ways:
+
+   - *plain backdrop* (:func:`plain_background_mask`; catalog shots, a wall, a sheet):
+     when the image's outer edge is one colour (90 % of its pixels within
+     ``PLAIN_SPREAD`` Lab units of their median), a flood fill from every edge pixel that
+     follows steps of at most ``FLOOD_TOLERANCE`` per channel (a light gradient, a soft
+     shadow) marks the backdrop; everything it cannot reach is the garment, so a white
+     shirt on a light grey sweep keeps its white parts.
+   - *busy scene*: a cheap two-pass colour model, "GrabCut without the graph cut": a
+     colour histogram of the outer border band against one of the interior gives each
+     pixel a foreground probability; the map is smoothed, weighted by a soft centre prior
+     and thresholded; the second pass re-estimates both colour models from that first
+     mask.
+
+   Either way the largest outer contour, filled, is the garment's silhouette. A mask that
+   covers almost nothing or almost everything falls back to a centred ellipse.
 3. **Normalised crop.** The silhouette's bounding box (plus a small margin) is cut from
    the work image and its mask and resized to ``CROP_SIDE`` x ``CROP_SIDE`` (64), so the
-   layout blocks do not depend on where the garment lies or how big it is in the photo.
+   layout blocks, and the texture statistics, do not depend on where the garment lies or
+   how big it is in the photo (a garment 70 pixels tall in a street photo and the same
+   garment 240 pixels tall in its catalog shot are compared at one scale).
 
-The vector (``DIM`` = 472 float32, L2-normalised by :class:`ml.base.Encoder`) is the
+The vector (``DIM`` = 697 float32, L2-normalised by :class:`ml.base.Encoder`) is the
 concatenation of these blocks, each L2-normalised on its own and multiplied by its weight
 (:data:`BLOCK_WEIGHTS`), histograms power-normalised (square root) first:
 
@@ -29,20 +39,29 @@ start  block           dims   what
 0      ``colour``      42     soft histogram over the silhouette in Lab polar form: 12 hue
                               bins x 3 lightness bins for chromatic pixels and 6 lightness
                               bins for neutral ones (black, greys, white)
-42     ``texture``     30     rotation-invariant uniform LBP (8 neighbours, 10 codes; a
+42     ``lab``         100    soft 3-D histogram of the silhouette's Lab colours on a coarse
+                              4 (L*) x 5 (a*) x 5 (b*) grid: broad colour bins, so a colour
+                              cast moves a garment's colour to a neighbouring bin, not away
+142    ``relative``    125    colour relations inside the garment, which a colour cast does
+                              not change: a soft 5 x 5 x 5 histogram of each pixel's
+                              log-opponent chromaticity (log R/G, log RG/B^2) and log
+                              brightness, less the garment's median of each (per-channel
+                              gains cancel); a solid garment is one spike, a print spreads
+267    ``texture``     30     rotation-invariant uniform LBP (8 neighbours, 10 codes; a
                               neighbour counts as brighter above +5 L*, so sensor noise
                               and JPEG blocks do not flip codes) at radius 1 and 2 over
-                              the silhouette, and a 10-bin histogram
+                              the silhouette in the normalised crop, and a 10-bin histogram
                               of its log gradient magnitude
-72     ``edges``       288    HOG-like: 8 unsigned orientation bins (soft) in a 6 x 6 grid
-                              over the contrast-normalised crop, weighted by the dilated
-                              silhouette (outline and print edges both count)
-360    ``shape``       16     the silhouette's extent from its centroid in 12 directions
+297    ``edges``       288    HOG-like: 8 unsigned orientation bins (soft) in a 6 x 6 grid
+                              over the crop's lightness, weighted by the dilated silhouette
+                              (outline and print edges both count); gradients below
+                              ``EDGE_FLOOR`` (noise, JPEG blocks, shading) are dropped
+585    ``shape``       16     the silhouette's extent from its centroid in 12 directions
                               (relative to the mean, in the box's own scale), log aspect of
                               the box, fill ratio, the first two Hu moments
-376    ``pattern``     64     the contrast-normalised luminance of the garment (zero
+601    ``pattern``     64     the contrast-normalised luminance of the garment (zero
                               outside the silhouette) as an 8 x 8 thumbnail of the crop
-440    ``spectrum``    32     log power spectrum of the masked crop's luminance in 8 radial
+665    ``spectrum``    32     log power spectrum of the masked crop's luminance in 8 radial
                               (frequency) x 4 orientation bands, centred: print scale and
                               direction (stripes, checks, dots)
 =====  ==============  =====  =============================================================
@@ -53,6 +72,7 @@ different versions must never share an index.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Final
 
@@ -76,6 +96,11 @@ CHROMA_LIGHTNESS_BINS: Final = 3
 NEUTRAL_BINS: Final = 6
 LBP_CODES: Final = 10
 LBP_THRESHOLD: Final = 5.0
+PLAIN_SPREAD: Final = 10.0
+FLOOD_TOLERANCE: Final = 2
+LAB_GRID: Final = ((4, 10.0, 90.0), (5, -40.0, 40.0), (5, -40.0, 40.0))
+RELATIVE_GRID: Final = ((5, -0.6, 0.6), (5, -0.6, 0.6), (5, -1.2, 1.2))
+EDGE_FLOOR: Final = 10.0
 GRADIENT_BINS: Final = 10
 ORIENTATION_BINS: Final = 8
 EDGE_GRID: Final = 6
@@ -86,6 +111,8 @@ SPECTRUM_ANGLES: Final = 4
 
 BLOCK_DIMS: Final[dict[str, int]] = {
     "colour": HUE_BINS * CHROMA_LIGHTNESS_BINS + NEUTRAL_BINS,
+    "lab": int(np.prod([n for n, _, _ in LAB_GRID])),
+    "relative": int(np.prod([n for n, _, _ in RELATIVE_GRID])),
     "texture": 2 * LBP_CODES + GRADIENT_BINS,
     "edges": EDGE_GRID * EDGE_GRID * ORIENTATION_BINS,
     "shape": RADIAL_DIRECTIONS + 4,
@@ -99,11 +126,13 @@ DIM: Final = sum(BLOCK_DIMS.values())
 #: of ``docs/benchmarks.md`` (real photos: category precision@10 and consumer-copy top-1;
 #: synthetic worn -> product top-1); see that section for what they reach.
 BLOCK_WEIGHTS: Final[dict[str, float]] = {
-    "colour": 0.55,
-    "texture": 1.0,
-    "edges": 1.0,
-    "shape": 0.43,
-    "pattern": 0.33,
+    "colour": 0.22,
+    "lab": 0.52,
+    "relative": 0.7,
+    "texture": 1.4,
+    "edges": 1.25,
+    "shape": 0.53,
+    "pattern": 0.23,
     "spectrum": 0.83,
 }
 
@@ -208,8 +237,46 @@ def _largest_filled(mask: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8] | None
     return filled
 
 
+def _edge_pixels(h: int, w: int) -> list[tuple[int, int]]:
+    """(x, y) of every pixel on the image's outer edge."""
+    return (
+        [(x, 0) for x in range(w)]
+        + [(x, h - 1) for x in range(w)]
+        + [(0, y) for y in range(1, h - 1)]
+        + [(w - 1, y) for y in range(1, h - 1)]
+    )
+
+
+def plain_background_mask(lab: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8] | None:
+    """The garment on a plain backdrop, or None when the image's edge is not one colour
+    (see the module docstring, step 2)."""
+    h, w = lab.shape[:2]
+    edge = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]).astype(np.float32)
+    spread = np.linalg.norm(edge - np.median(edge, axis=0), axis=1)
+    if float(np.percentile(spread, 90)) > PLAIN_SPREAD:
+        return None
+    image = np.ascontiguousarray(lab)
+    flooded = np.zeros((h + 2, w + 2), dtype=np.uint8)
+    step = (FLOOD_TOLERANCE,) * 3
+    flags = 4 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
+    for x, y in _edge_pixels(h, w):
+        if not flooded[y + 1, x + 1]:
+            cv2.floodFill(image, flooded, (x, y), (0, 0, 0), step, step, flags)
+    garment = np.ascontiguousarray(1 - flooded[1:-1, 1:-1])
+    garment = np.asarray(
+        cv2.morphologyEx(garment, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)), dtype=np.uint8
+    )
+    mask = _largest_filled(garment)
+    if mask is None or not 0.05 <= float(mask.mean()) <= 0.95:
+        return None
+    return mask
+
+
 def foreground_mask(lab: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     """A 0/1 garment mask for a Lab work image (see the module docstring, step 2)."""
+    plain = plain_background_mask(lab)
+    if plain is not None:
+        return plain
     h, w = lab.shape[:2]
     band = max(2, round(BORDER_FRACTION * min(h, w)))
     border = np.zeros((h, w), dtype=bool)
@@ -290,6 +357,39 @@ def _colour_histogram(lab_f: FloatArray, weights: FloatArray) -> FloatArray:
     return hist.astype(np.float32)
 
 
+def _soft_grid(values: FloatArray, grid: Sequence[tuple[int, float, float]]) -> FloatArray:
+    """A histogram of the rows of ``values`` on a regular grid, one (bins, low, high) per
+    column, each value shared linearly between its two nearest bins on every axis."""
+    axes = [_soft_bins(values[:, i], n, lo, hi) for i, (n, lo, hi) in enumerate(grid)]
+    sizes = [n for n, _, _ in grid]
+    total = int(np.prod(sizes))
+    hist = np.zeros(total, dtype=np.float64)
+    for corner in itertools.product((0, 1), repeat=len(grid)):
+        index = np.zeros(values.shape[0], dtype=np.intp)
+        weight = np.ones(values.shape[0], dtype=np.float64)
+        for (low, high, frac), size, upper in zip(axes, sizes, corner, strict=True):
+            index = index * size + (high if upper else low)
+            weight *= frac if upper else 1.0 - frac
+        hist += np.bincount(index, weights=weight, minlength=total)
+    return hist.astype(np.float32)
+
+
+def _relative_colour(rgb: FloatArray) -> FloatArray:
+    """Log-opponent chromaticity and log brightness of each pixel, less the garment's
+    median of each: a per-channel gain (a colour cast) or a brightness change cancels."""
+    logc = np.log(np.maximum(rgb, 4.0))
+    opponent = np.stack(
+        [
+            logc[:, 0] - logc[:, 1],
+            0.5 * (logc[:, 0] + logc[:, 1]) - logc[:, 2],
+            logc.mean(axis=1),
+        ],
+        axis=1,
+    )
+    relative: FloatArray = (opponent - np.median(opponent, axis=0)).astype(np.float32)
+    return relative
+
+
 _LBP_OFFSETS = [(-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1)]
 
 
@@ -329,9 +429,11 @@ def _texture(gray: FloatArray, mask: FloatArray) -> FloatArray:
 
 
 def _edges(gray_crop: FloatArray, weight: FloatArray) -> FloatArray:
+    """Orientation histograms of ``gray_crop`` (L* units) in a grid; gradients weaker than
+    ``EDGE_FLOOR`` count for nothing, stronger ones for what exceeds it."""
     gx = cv2.Sobel(gray_crop, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(gray_crop, cv2.CV_32F, 0, 1, ksize=3)
-    magnitude = np.hypot(gx, gy) * weight
+    magnitude = np.maximum(np.hypot(gx, gy) - EDGE_FLOOR, 0.0) * weight
     angle = np.mod(np.arctan2(gy, gx), np.pi)
     o0, o1, of = _soft_bins(angle, ORIENTATION_BINS, 0.0, float(np.pi), circular=True)
     rows = np.arange(CROP_SIDE) * EDGE_GRID // CROP_SIDE
@@ -412,8 +514,9 @@ def _normalise(block: FloatArray, weight: float) -> FloatArray:
     return result
 
 
-def describe(image: Image.Image) -> FloatArray:
-    """The descriptor of one image, blocks weighted, not yet L2-normalised as a whole."""
+def describe_blocks(image: Image.Image) -> dict[str, FloatArray]:
+    """The descriptor's blocks of one image (see the module docstring), each before its
+    normalisation and weight."""
     work = _work_image(to_rgb_array(image))
     lab = np.asarray(cv2.cvtColor(work, cv2.COLOR_RGB2Lab), dtype=np.uint8)
     mask = foreground_mask(lab)
@@ -428,8 +531,10 @@ def describe(image: Image.Image) -> FloatArray:
     mask_f = mask.astype(np.float32)
     inside = mask.astype(bool)
 
-    colour = np.sqrt(_colour_histogram(lab_f[inside], np.ones(int(inside.sum()), np.float32)))
-    texture = np.sqrt(_texture(lab_f[..., 0], mask_f))
+    garment_lab = lab_f[inside]
+    colour = np.sqrt(_colour_histogram(garment_lab, np.ones(len(garment_lab), np.float32)))
+    lab_histogram = np.sqrt(_soft_grid(garment_lab, LAB_GRID))
+    relative = np.sqrt(_soft_grid(_relative_colour(work[inside].astype(np.float32)), RELATIVE_GRID))
 
     size = (CROP_SIDE, CROP_SIDE)
     crop_gray = np.asarray(
@@ -438,24 +543,32 @@ def describe(image: Image.Image) -> FloatArray:
     crop_mask = np.asarray(
         cv2.resize(mask_f[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA), dtype=np.float32
     )
+    texture = np.sqrt(_texture(crop_gray, (crop_mask > 0.5).astype(np.float32)))
     weight_mask = np.asarray(cv2.dilate(crop_mask, np.ones((5, 5), np.uint8)), dtype=np.float32)
+    edges = np.sqrt(_edges(crop_gray, weight_mask))
     values = crop_gray[weight_mask > 0.5]
     if values.size:  # contrast-normalised: other light changes little below
         crop_gray = (crop_gray - float(values.mean())) / (float(values.std()) + 5.0)
     crop_gray = crop_gray.astype(np.float32)
-    edges = np.sqrt(_edges(crop_gray, weight_mask))
     pattern = cv2.resize(
         crop_gray * crop_mask, (PATTERN_SIDE, PATTERN_SIDE), interpolation=cv2.INTER_AREA
     ).reshape(-1)
 
-    blocks = {
+    return {
         "colour": colour,
+        "lab": lab_histogram,
+        "relative": relative,
         "texture": texture,
         "edges": edges,
         "shape": _shape(mask, (w, h)),
-        "pattern": pattern,
+        "pattern": pattern.astype(np.float32),
         "spectrum": _spectrum(crop_gray, crop_mask),
     }
+
+
+def describe(image: Image.Image) -> FloatArray:
+    """The descriptor of one image, blocks weighted, not yet L2-normalised as a whole."""
+    blocks = describe_blocks(image)
     vector = np.concatenate(
         [_normalise(blocks[name].astype(np.float32), BLOCK_WEIGHTS[name]) for name in BLOCK_DIMS]
     )
@@ -466,7 +579,7 @@ class DescriptorEncoder(Encoder):
     """The named default encoder (no weights): see the module docstring for the layout."""
 
     name = "descriptor"
-    version = "2"
+    version = "3"
     is_default = True
     dim = DIM
 

@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from ml.descriptor import DIM, DescriptorEncoder, foreground_mask, to_rgb_array
+from ml.descriptor import (
+    DIM,
+    DescriptorEncoder,
+    describe_blocks,
+    foreground_mask,
+    plain_background_mask,
+    to_rgb_array,
+)
 
 RED = (200, 30, 35)
 BLUE = (30, 60, 190)
@@ -141,6 +148,59 @@ def test_the_mask_covers_the_garment_and_leaves_the_bed_out() -> None:
     mask = foreground_mask(lab).astype(bool)
     iou = (mask & truth).sum() / (mask | truth).sum()
     assert iou > 0.85
+
+
+def _on_backdrop(image: Image.Image, top: int, bottom: int) -> Image.Image:
+    """``image``'s pixels that are not the backdrop colour, over a studio sweep that darkens
+    from ``top`` to ``bottom`` (grey levels)."""
+    rgb = np.asarray(image).astype(np.float32)
+    h = rgb.shape[0]
+    sweep = np.linspace(top, bottom, h, dtype=np.float32)[:, None, None] * np.ones_like(rgb)
+    garment = np.abs(rgb - rgb[0, 0]).sum(axis=2, keepdims=True) > 0
+    return Image.fromarray(np.where(garment, rgb, sweep).astype(np.uint8))
+
+
+def test_a_white_shirt_on_a_light_studio_backdrop_keeps_its_white_parts() -> None:
+    white = (251, 251, 250)
+    flat = _shirt(white, (0, 0, 0), stripes=False, size=(96, 128), scale=0.3)
+    truth = np.abs(np.asarray(flat).astype(int) - white).sum(axis=2) < 10
+    image = _on_backdrop(flat, 240, 230)
+    lab = cv2.cvtColor(to_rgb_array(image), cv2.COLOR_RGB2Lab)
+    plain = plain_background_mask(lab)
+    assert plain is not None
+    mask = foreground_mask(lab).astype(bool)
+    iou = (mask & truth).sum() / (mask | truth).sum()
+    assert iou > 0.9
+
+
+def test_a_busy_edge_is_not_taken_for_a_plain_backdrop() -> None:
+    image = _shirt(RED, BED, wood=True, size=(96, 128), scale=0.3)
+    assert plain_background_mask(cv2.cvtColor(to_rgb_array(image), cv2.COLOR_RGB2Lab)) is None
+
+
+def _cast(image: Image.Image, gains: tuple[float, float, float]) -> Image.Image:
+    rgb = np.asarray(image).astype(np.float32) * np.asarray(gains, dtype=np.float32)
+    return Image.fromarray(np.clip(rgb + 0.5, 0, 255).astype(np.uint8))
+
+
+def _block_cos(a: Image.Image, b: Image.Image, block: str) -> float:
+    va, vb = describe_blocks(a)[block], describe_blocks(b)[block]
+    return float(va @ vb / (np.linalg.norm(va) * np.linalg.norm(vb)))
+
+
+def test_a_colour_cast_leaves_the_colour_relations_and_moves_the_colours() -> None:
+    shirt = _shirt(RED, BED)
+    warm = _cast(shirt, (1.12, 0.93, 0.82))
+    assert _block_cos(shirt, warm, "relative") > 0.97
+    assert _block_cos(shirt, warm, "lab") < _block_cos(shirt, warm, "relative") - 0.05
+
+
+def test_a_colour_cast_photo_finds_its_striped_shirt_above_the_plain_one(
+    encoder: DescriptorEncoder,
+) -> None:
+    striped, plain = _shirt(RED, BED), _shirt(RED, BED, stripes=False)
+    photo = _cast(_shirt(RED, FLOOR, wood=True, offset=(12, -8), scale=0.85), (1.1, 0.9, 0.88))
+    assert _cos(encoder, photo, striped) > _cos(encoder, photo, plain)
 
 
 @pytest.mark.parametrize(
