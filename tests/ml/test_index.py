@@ -263,6 +263,7 @@ def test_delta_appended_while_a_build_runs_survives_the_swap(
 def test_an_empty_build_is_filled_by_the_delta(tmp_path: Path, base: np.ndarray) -> None:
     build_index(tmp_path, "dress", [], np.zeros((0, DIM)), encoder_id=ENC)
     index = CategoryIndex(tmp_path, "dress", ANNOY)
+    assert index.manifest.annoy_dim is None  # no rows to fit a projection on
     assert index.query(base[0], 5) == []
     index.add([5, 6], base[:2], encoder_id=ENC)
     assert [n.id for n in index.query(base[1], 5)] == [6, 5]
@@ -275,7 +276,7 @@ def test_projected_annoy_stage_keeps_recall(
     manifest = build_index(
         tmp_path, "top", np.arange(len(base)), base, encoder_id=ENC, config=config
     )
-    assert manifest.annoy_dim == 24 and manifest.metric == "dot"
+    assert manifest.annoy_dim == 24 and manifest.metric == "euclidean"
     index = CategoryIndex(tmp_path, "top", config)
     queries = data.points(0, 100, stream=3, noise=0.25)
     truth = exact_top_k(base, queries, 10)
@@ -286,6 +287,43 @@ def test_projected_annoy_stage_keeps_recall(
     assert hits / 1000 >= 0.9
     found = index.query(base[5], 3)
     assert found[0].id == 5 and found[0].score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_by_default_the_forest_is_euclidean_on_a_32_dimension_projection(
+    built: Path,
+) -> None:
+    manifest = current_manifest(built, "top")
+    assert manifest is not None
+    assert (manifest.dim, manifest.annoy_dim, manifest.metric) == (DIM, 32, "euclidean")
+    assert (built / "top" / "versions" / manifest.version / "projection.npy").exists()
+
+
+def test_vectors_no_longer_than_annoy_dim_get_an_angular_forest_on_themselves(
+    tmp_path: Path, base: np.ndarray
+) -> None:
+    manifest = build_index(
+        tmp_path,
+        "top",
+        np.arange(len(base)),
+        base,
+        encoder_id=ENC,
+        config=IndexConfig(annoy_dim=DIM),
+    )
+    assert (manifest.annoy_dim, manifest.metric) == (None, "angular")
+    found = CategoryIndex(tmp_path, "top", ANNOY).query(base[7], 1)
+    assert found[0].id == 7 and found[0].score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_projected_index_built_with_the_earlier_dot_metric_still_answers(
+    tmp_path: Path, base: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_metric = store._metric
+    with monkeypatch.context() as patched:  # what builds wrote before euclidean
+        patched.setattr(store, "_metric", lambda name: real_metric("dot"))
+        manifest = build_index(tmp_path, "top", np.arange(len(base)), base, encoder_id=ENC)
+    assert manifest.metric == "dot"
+    found = CategoryIndex(tmp_path, "top", ANNOY).query(base[11], 3)
+    assert found[0].id == 11 and found[0].score == pytest.approx(1.0, abs=1e-5)
 
 
 def test_bad_input_is_refused_with_a_clear_message(tmp_path: Path, base: np.ndarray) -> None:
