@@ -90,10 +90,10 @@ class IndexConfig:
             (faster than the forest at that size, and recall 1).
     """
 
-    n_trees: int = 128
+    n_trees: int = 96
     search_k: int = 10_000
     overfetch: int = 10
-    annoy_dim: int | None = 32
+    annoy_dim: int | None = 64
     refresh_seconds: float = 0.0
     grace_seconds: float = 600.0
     build_jobs: int = -1
