@@ -302,10 +302,10 @@ SOCIALACCOUNT_PROVIDERS = {
 # Django needs to hand it.
 TAXONOMY_DIR = CONFIG_DIR / "taxonomy"
 INDEX_DIR = Path(env.str("INDEX_DIR", default=str(VAR_DIR / "index")))
-INDEX_N_TREES = env.int("ML_INDEX_N_TREES", default=64)
+INDEX_N_TREES = env.int("ML_INDEX_N_TREES", default=96)
 INDEX_SEARCH_K = env.int("ML_INDEX_SEARCH_K", default=10_000)
-INDEX_OVERFETCH = env.int("ML_INDEX_OVERFETCH", default=4)
-INDEX_ANNOY_DIM = env.int("ML_INDEX_ANNOY_DIM", default=None)
+INDEX_OVERFETCH = env.int("ML_INDEX_OVERFETCH", default=10)
+INDEX_ANNOY_DIM = env.int("ML_INDEX_ANNOY_DIM", default=64) or None  # 0: no projection
 INDEX_EXACT_BELOW = env.int("ML_INDEX_EXACT_BELOW", default=10_000)
 INDEX_REFRESH_SECONDS = env.float("ML_INDEX_REFRESH_SECONDS", default=1.0)
 INDEX_GRACE_SECONDS = env.float("ML_INDEX_GRACE_SECONDS", default=600.0)

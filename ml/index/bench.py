@@ -254,8 +254,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--search-k", type=int, nargs="+", default=[IndexConfig().search_k], help="sweep"
     )
-    parser.add_argument("--overfetch", type=int, nargs="+", default=[4], help="sweep")
-    parser.add_argument("--annoy-dim", type=int, default=0, help="0: no projection")
+    parser.add_argument(
+        "--overfetch", type=int, nargs="+", default=[IndexConfig().overfetch], help="sweep"
+    )
+    parser.add_argument(
+        "--annoy-dim", type=int, default=IndexConfig().annoy_dim or 0, help="0: no projection"
+    )
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--tmp", type=Path, default=None, help="where to build")
     parser.add_argument(

@@ -22,10 +22,10 @@ SIZES = [int(s) for s in os.environ.get("BENCH_INDEX_SIZES", "10000,100000").spl
 DIM = int(os.environ.get("BENCH_INDEX_DIM", "256"))
 # The tuned settings (docs/benchmarks.md "## Index"); override to explore.
 CONFIG = IndexConfig(
-    n_trees=int(os.environ.get("BENCH_INDEX_N_TREES", "64")),
+    n_trees=int(os.environ.get("BENCH_INDEX_N_TREES", "96")),
     search_k=int(os.environ.get("BENCH_INDEX_SEARCH_K", "10000")),
-    overfetch=int(os.environ.get("BENCH_INDEX_OVERFETCH", "4")),
-    annoy_dim=int(os.environ.get("BENCH_INDEX_ANNOY_DIM", "0")) or None,
+    overfetch=int(os.environ.get("BENCH_INDEX_OVERFETCH", "10")),
+    annoy_dim=int(os.environ.get("BENCH_INDEX_ANNOY_DIM", "64")) or None,
     exact_below=int(os.environ.get("BENCH_INDEX_EXACT_BELOW", "10000")),
     refresh_seconds=1.0,
 )

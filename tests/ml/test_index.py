@@ -261,8 +261,10 @@ def test_delta_appended_while_a_build_runs_survives_the_swap(
 
 
 def test_an_empty_build_is_filled_by_the_delta(tmp_path: Path, base: np.ndarray) -> None:
-    build_index(tmp_path, "dress", [], np.zeros((0, DIM)), encoder_id=ENC)
+    projecting = IndexConfig(annoy_dim=DIM // 2)
+    build_index(tmp_path, "dress", [], np.zeros((0, DIM)), encoder_id=ENC, config=projecting)
     index = CategoryIndex(tmp_path, "dress", ANNOY)
+    assert index.manifest.annoy_dim is None  # no rows to fit a projection on
     assert index.query(base[0], 5) == []
     index.add([5, 6], base[:2], encoder_id=ENC)
     assert [n.id for n in index.query(base[1], 5)] == [6, 5]
@@ -275,7 +277,7 @@ def test_projected_annoy_stage_keeps_recall(
     manifest = build_index(
         tmp_path, "top", np.arange(len(base)), base, encoder_id=ENC, config=config
     )
-    assert manifest.annoy_dim == 24 and manifest.metric == "dot"
+    assert manifest.annoy_dim == 24 and manifest.metric == "euclidean"
     index = CategoryIndex(tmp_path, "top", config)
     queries = data.points(0, 100, stream=3, noise=0.25)
     truth = exact_top_k(base, queries, 10)
@@ -286,6 +288,52 @@ def test_projected_annoy_stage_keeps_recall(
     assert hits / 1000 >= 0.9
     found = index.query(base[5], 3)
     assert found[0].id == 5 and found[0].score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_by_default_256_dimension_vectors_get_a_euclidean_forest_on_a_64_dimension_projection(
+    tmp_path: Path,
+) -> None:
+    vectors = ClusteredData(dim=256, clusters=10, seed=2).points(0, 600)
+    manifest = build_index(tmp_path, "top", np.arange(600), vectors, encoder_id=ENC)
+    assert (manifest.dim, manifest.annoy_dim, manifest.metric) == (256, 64, "euclidean")
+    assert (tmp_path / "top" / "versions" / manifest.version / "projection.npy").exists()
+    found = CategoryIndex(tmp_path, "top", ANNOY).query(vectors[3], 1)
+    assert found[0].id == 3 and found[0].score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_vectors_no_longer_than_annoy_dim_get_an_angular_forest_on_themselves(
+    tmp_path: Path, base: np.ndarray
+) -> None:
+    manifest = build_index(
+        tmp_path,
+        "top",
+        np.arange(len(base)),
+        base,
+        encoder_id=ENC,
+        config=IndexConfig(annoy_dim=DIM),
+    )
+    assert (manifest.annoy_dim, manifest.metric) == (None, "angular")
+    found = CategoryIndex(tmp_path, "top", ANNOY).query(base[7], 1)
+    assert found[0].id == 7 and found[0].score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_projected_index_built_with_the_earlier_dot_metric_still_answers(
+    tmp_path: Path, base: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_metric = store._metric
+    with monkeypatch.context() as patched:  # what builds wrote before euclidean
+        patched.setattr(store, "_metric", lambda name: real_metric("dot"))
+        manifest = build_index(
+            tmp_path,
+            "top",
+            np.arange(len(base)),
+            base,
+            encoder_id=ENC,
+            config=IndexConfig(annoy_dim=DIM // 2),
+        )
+    assert manifest.metric == "dot"
+    found = CategoryIndex(tmp_path, "top", ANNOY).query(base[11], 3)
+    assert found[0].id == 11 and found[0].score == pytest.approx(1.0, abs=1e-5)
 
 
 def test_bad_input_is_refused_with_a_clear_message(tmp_path: Path, base: np.ndarray) -> None:
