@@ -33,6 +33,7 @@ def index_config() -> IndexConfig:
     return IndexConfig(
         n_trees=settings.INDEX_N_TREES,
         search_k=settings.INDEX_SEARCH_K,
+        search_k_per_item=settings.INDEX_SEARCH_K_PER_ITEM,
         overfetch=settings.INDEX_OVERFETCH,
         annoy_dim=settings.INDEX_ANNOY_DIM,
         exact_below=settings.INDEX_EXACT_BELOW,

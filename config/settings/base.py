@@ -303,7 +303,8 @@ SOCIALACCOUNT_PROVIDERS = {
 TAXONOMY_DIR = CONFIG_DIR / "taxonomy"
 INDEX_DIR = Path(env.str("INDEX_DIR", default=str(VAR_DIR / "index")))
 INDEX_N_TREES = env.int("ML_INDEX_N_TREES", default=96)
-INDEX_SEARCH_K = env.int("ML_INDEX_SEARCH_K", default=10_000)
+INDEX_SEARCH_K = env.int("ML_INDEX_SEARCH_K", default=2_500)
+INDEX_SEARCH_K_PER_ITEM = env.float("ML_INDEX_SEARCH_K_PER_ITEM", default=0.03)
 INDEX_OVERFETCH = env.int("ML_INDEX_OVERFETCH", default=10)
 INDEX_ANNOY_DIM = env.int("ML_INDEX_ANNOY_DIM", default=64) or None  # 0: no projection
 INDEX_EXACT_BELOW = env.int("ML_INDEX_EXACT_BELOW", default=10_000)

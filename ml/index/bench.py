@@ -212,7 +212,7 @@ def run(
                     n=n,
                     dim=dim,
                     n_trees=config.n_trees,
-                    search_k=search_k,
+                    search_k=tuned.first_search_k(n) if search_k > 0 else 0,
                     overfetch=overfetch,
                     annoy_dim=manifest.annoy_dim,
                     recall_at_k=hits / (queries * k),
@@ -260,6 +260,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--annoy-dim", type=int, default=IndexConfig().annoy_dim or 0, help="0: no projection"
     )
+    parser.add_argument(
+        "--search-k-per-item",
+        type=float,
+        default=0.0,
+        help="search_k at least this share of the items (the service's default: 0.03; "
+        "0 here, so --search-k is exactly what is measured)",
+    )
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--tmp", type=Path, default=None, help="where to build")
     parser.add_argument(
@@ -267,7 +274,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     config = IndexConfig(
-        n_trees=args.n_trees, annoy_dim=args.annoy_dim or None, exact_below=args.exact_below
+        n_trees=args.n_trees,
+        annoy_dim=args.annoy_dim or None,
+        exact_below=args.exact_below,
+        search_k_per_item=args.search_k_per_item,
     )
     settings = [(sk, of) for sk in args.search_k for of in args.overfetch]
     results = []

@@ -75,8 +75,12 @@ class IndexConfig:
 
     Attributes:
         n_trees: Annoy trees per build; more trees, better recall, bigger files.
-        search_k: nodes Annoy inspects for the first candidate round; 0 means Annoy's
-            default (``n_trees`` x candidates). Widened rounds scale it.
+        search_k: nodes Annoy inspects for the first candidate round, at least; 0 means
+            Annoy's default (``n_trees`` x candidates). Widened rounds scale it.
+        search_k_per_item: the first round inspects at least this share of the built
+            items too: a bigger index needs a bigger candidate pool for the same recall
+            (on CNN-like vectors recall@10 0.98 needs about 3 % of the items at 100k and
+            at 1M: ``docs/benchmarks.md``).
         overfetch: candidates fetched per result wanted (k x overfetch), so filters
             applied afterwards still leave k.
         annoy_dim: project vectors (PCA, fitted at build) to this many dimensions for the
@@ -91,7 +95,8 @@ class IndexConfig:
     """
 
     n_trees: int = 96
-    search_k: int = 10_000
+    search_k: int = 2_500
+    search_k_per_item: float = 0.03
     overfetch: int = 10
     annoy_dim: int | None = 64
     refresh_seconds: float = 0.0
@@ -104,8 +109,14 @@ class IndexConfig:
             raise ValueError("n_trees must be at least 1")
         if self.overfetch < 1:
             raise ValueError("overfetch must be at least 1")
+        if self.search_k < 0 or self.search_k_per_item < 0:
+            raise ValueError("search_k and search_k_per_item must not be negative")
         if self.annoy_dim is not None and self.annoy_dim < 2:
             raise ValueError("annoy_dim must be at least 2 (or None for no projection)")
+
+    def first_search_k(self, count: int) -> int:
+        """The first round's search_k for an index of ``count`` built items."""
+        return max(self.search_k, round(self.search_k_per_item * count))
 
 
 @dataclass(frozen=True)
@@ -771,7 +782,9 @@ class CategoryIndex:
         wanted = first
         while True:
             search_k = (
-                int(self.config.search_k * wanted / first) if self.config.search_k > 0 else -1
+                int(self.config.first_search_k(n) * wanted / first)
+                if self.config.search_k > 0
+                else -1
             )
             rows = np.asarray(
                 version.forest.get_nns_by_vector(target, wanted, search_k=search_k),

@@ -23,7 +23,8 @@ DIM = int(os.environ.get("BENCH_INDEX_DIM", "256"))
 # The tuned settings (docs/benchmarks.md "## Index"); override to explore.
 CONFIG = IndexConfig(
     n_trees=int(os.environ.get("BENCH_INDEX_N_TREES", "96")),
-    search_k=int(os.environ.get("BENCH_INDEX_SEARCH_K", "10000")),
+    search_k=int(os.environ.get("BENCH_INDEX_SEARCH_K", "2500")),
+    search_k_per_item=float(os.environ.get("BENCH_INDEX_SEARCH_K_PER_ITEM", "0.03")),
     overfetch=int(os.environ.get("BENCH_INDEX_OVERFETCH", "10")),
     annoy_dim=int(os.environ.get("BENCH_INDEX_ANNOY_DIM", "64")) or None,
     exact_below=int(os.environ.get("BENCH_INDEX_EXACT_BELOW", "10000")),

@@ -408,3 +408,33 @@ def test_another_process_adding_and_rebuilding_is_seen_without_a_restart(
     assert reader.manifest.count == 1  # the new build, picked up by the running reader
     # a build's input is the whole truth: delta entries made before it started are not kept
     assert [n.id for n in reader.query(base[3000], 2)] == [7]
+
+
+def test_the_candidate_pool_grows_with_the_index() -> None:
+    config = IndexConfig(search_k=2500, search_k_per_item=0.03)
+    assert config.first_search_k(10_000) == 2500  # the floor
+    assert config.first_search_k(100_000) == 3000
+    assert config.first_search_k(1_000_000) == 30_000
+    with pytest.raises(ValueError, match="must not be negative"):
+        IndexConfig(search_k_per_item=-0.1)
+
+
+def test_a_query_asks_annoy_for_the_share_of_the_items_it_is_configured_for(
+    built: Path, base: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = CategoryIndex(
+        built, "top", IndexConfig(exact_below=0, search_k=10, search_k_per_item=0.5)
+    )
+    index.load()
+    forest = index._current().version.forest
+    asked: list[int] = []
+    real = forest.get_nns_by_vector
+
+    class Recording:
+        def get_nns_by_vector(self, vector: object, n: int, search_k: int) -> list[int]:
+            asked.append(search_k)
+            return list(real(vector, n, search_k=search_k))
+
+    monkeypatch.setattr(index._current().version, "forest", Recording())
+    assert len(index.query(base[0], 10)) == 10
+    assert asked[0] == len(base) // 2

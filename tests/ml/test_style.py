@@ -171,7 +171,7 @@ def test_the_registry_serves_a_head_only_when_configured(tmp_path: Path):
     from ml.settings import MLSettings
 
     running = f"descriptor@{DescriptorEncoder.version}"
-    vectors, labels = clustered(50, dim=472)
+    vectors, labels = clustered(50, dim=DescriptorEncoder.dim)
     path = train_style_head(
         vectors, labels, styles=STYLES, encoder_id=running, config=TrainConfig(epochs=2)
     ).save(tmp_path / "head.pt")

@@ -187,7 +187,7 @@ def test_a_head_for_another_encoder_version_is_refused_with_a_clear_error(
 ):
     # The running encoder is the default descriptor.
     style_head_configured(_descriptor_head(tmp_path, encoder_id="descriptor@0"))
-    vector = np.ones(472, dtype=np.float32) / np.sqrt(472)
+    vector = np.ones(DescriptorEncoder.dim, dtype=np.float32) / np.sqrt(DescriptorEncoder.dim)
 
     with pytest.raises(
         StyleHeadMismatch, match=rf"trained on descriptor@0.*running encoder is {RUNNING}"
