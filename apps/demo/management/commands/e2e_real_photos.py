@@ -142,10 +142,12 @@ class Client:
         self.refresh = data["refresh_token"]
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        for _ in range(2):
+        refreshed = False
+        for _ in range(10):  # a throttled wait can outlast the access token: both may come
             r = self.http.request(method, f"{self.base}/api/v1{path}", timeout=60, **kwargs)
-            if r.status_code == 401:  # the access token lives 5 minutes
+            if r.status_code == 401 and not refreshed:  # the access token lives 5 minutes
                 self._refresh()
+                refreshed = True
                 continue
             if r.status_code == 429:
                 time.sleep(float(r.json()["error"]["details"].get("retry_after", 5)))
