@@ -122,7 +122,7 @@ BLOCK_DIMS: Final[dict[str, int]] = {
 DIM: Final = sum(BLOCK_DIMS.values())
 
 #: Each block's share of the vector (its L2 norm before the final normalisation). Chosen
-#: by a coordinate search over these six numbers against the three retrieval measures
+#: by a coordinate search over these eight numbers against the three retrieval measures
 #: of ``docs/benchmarks.md`` (real photos: category precision@10 and consumer-copy top-1;
 #: synthetic worn -> product top-1); see that section for what they reach.
 BLOCK_WEIGHTS: Final[dict[str, float]] = {

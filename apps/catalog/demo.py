@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from apps.catalog import services
 from apps.catalog.imports import FetchedImage, ImportRow, RowOutcome, product_row_apply
-from apps.catalog.models import ProcessingStatus, ProductImage
+from apps.catalog.models import ProcessingStatus, ProductCrop, ProductImage
 from backend.api.errors import ApplicationError
 from backend.uploads import check_image_bytes
 from ml.synthetic import GarmentSpec, derive_seed, render_product_shot, sample_spec
@@ -178,6 +178,8 @@ class DemoSummary:
     updated: int = 0
     unchanged: int = 0
     encoded: int = 0
+    #: images encoded again because an earlier encoder (version) had encoded them
+    reencoded: int = 0
     failed: int = 0
     indexes: tuple[str, ...] = ()
     note: str = ""
@@ -212,10 +214,19 @@ def demo_load(
     except services.PipelineUnavailable as exc:
         summary.note = f"Images not encoded here: {exc.message} They stay queued for the worker."
         return summary
-    pending = ProductImage.objects.filter(
+    demo_images = ProductImage.objects.filter(
         product__external_id__startswith="demo-",
         product__shop__name__in=[s.name for s in DEMO_SHOPS],
-    ).exclude(status=ProcessingStatus.READY)
+    )
+    running = services.analyser_encoder_id()
+    if running:  # encoded by an earlier encoder (an upgrade): encode again, or nothing matches
+        name, _, version = running.partition("@")
+        other = ProductCrop.objects.exclude(encoder=name, encoder_version=version)
+        stale = demo_images.filter(status=ProcessingStatus.READY, crops__in=other).distinct()
+        summary.reencoded = services.product_images_reencode(
+            image_ids=list(stale.values_list("pk", flat=True)), enqueue=False
+        )
+    pending = demo_images.exclude(status=ProcessingStatus.READY)
     for image_id in pending.values_list("pk", flat=True):
         status = services.product_image_process(image_id=image_id, analyser=analyser)
         summary.encoded += status == ProcessingStatus.READY

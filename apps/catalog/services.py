@@ -133,6 +133,16 @@ def image_analyser() -> ImageAnalyser:
     return _resolve("CATALOG_IMAGE_ANALYSER", "ml.pipeline.analyse_product_image")  # type: ignore[return-value]
 
 
+def analyser_encoder_id() -> str | None:
+    """The ``name@version`` the configured image analyser embeds with, or None when it is
+    not the default pipeline (a custom analyser does not say)."""
+    if settings.CATALOG_IMAGE_ANALYSER != "ml.pipeline.analyse_product_image":
+        return None
+    from ml.registry import get_registry
+
+    return get_registry().encoder().encoder_id
+
+
 def index_builder() -> IndexBuilder:
     return _resolve("CATALOG_INDEX_BUILDER", "ml.index.build_index")  # type: ignore[return-value]
 
@@ -460,16 +470,18 @@ def product_image_delete(*, image: ProductImage) -> None:
 
 
 @transaction.atomic
-def product_images_reencode(*, image_ids: Iterable[int]) -> int:
-    """Send images back through processing (curator's "re-encode", a new encoder)."""
+def product_images_reencode(*, image_ids: Iterable[int], enqueue: bool = True) -> int:
+    """Send images back through processing (curator's "re-encode", a new encoder); with
+    ``enqueue`` off the caller processes them itself."""
     ids = list(ProductImage.objects.filter(pk__in=list(image_ids)).values_list("pk", flat=True))
     ProductImage.objects.filter(pk__in=ids).update(
         status=ProcessingStatus.PENDING,
         failure_reason="",
         processed_hash="",
+        attempts=0,
         status_changed_at=timezone.now(),
     )
-    for image_id in ids:
+    for image_id in ids if enqueue else ():
         _enqueue_on_commit(PROCESS_TASK, image_id)
     logger.info("catalog.images_reencode_queued count=%s", len(ids))
     return len(ids)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 from PIL import Image
 
 from apps.accounts.deletion import UserData
@@ -16,6 +17,7 @@ from apps.accounts.models import User
 from apps.closet.models import ClosetItem, ClosetSuggestion, Outfit
 from backend.api.errors import ApplicationError, NotFoundError
 from backend.processing import (
+    ProcessingStatus,
     processing_claim,
     processing_enqueue,
     processing_fail,
@@ -162,6 +164,30 @@ def closet_suggestion_accept(*, user: User, suggestion_id: int) -> ClosetItem:
     suggestion.save(update_fields=["accepted_item"])
     processing_enqueue(send=lambda: _enqueue_processing(item.pk), what=f"closet item {item.pk}")
     return item
+
+
+@transaction.atomic
+def closet_items_reencode(*, item_ids: Iterable[int]) -> int:
+    """Send ready items back through processing (a new encoder: their vectors must be
+    remade, or the user's closet stops counting against products)."""
+    ids = list(
+        ClosetItem.objects.filter(pk__in=list(item_ids), status=ProcessingStatus.READY).values_list(
+            "pk", flat=True
+        )
+    )
+    ClosetItem.objects.filter(pk__in=ids).update(
+        status=ProcessingStatus.PENDING,
+        failure_reason="",
+        attempts=0,
+        status_changed_at=timezone.now(),
+    )
+    for item_id in ids:
+        processing_enqueue(
+            send=lambda item_id=item_id: _enqueue_processing(item_id),
+            what=f"closet item {item_id}",
+        )
+    logger.info("closet.items_reencode_queued count=%s", len(ids))
+    return len(ids)
 
 
 def closet_item_process(*, item_id: int) -> None:

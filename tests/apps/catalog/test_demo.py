@@ -50,6 +50,33 @@ def test_load_demo_creates_encodes_indexes_and_is_idempotent(analyser, settings,
     assert IndexVersion.objects.filter(is_live=True).count() == 4
 
 
+def test_after_an_encoder_upgrade_load_demo_encodes_its_images_again(
+    analyser, settings, tmp_path, monkeypatch
+):
+    settings.INDEX_DIR = tmp_path
+    load("--products", "12")
+    from apps.catalog import services
+
+    monkeypatch.setattr(services, "analyser_encoder_id", lambda: "mean-colour@1")
+    assert "0 images encoded" in load("--products", "12")  # still the running encoder
+
+    monkeypatch.setattr(services, "analyser_encoder_id", lambda: "mean-colour@0")
+    again = load("--products", "12")
+
+    assert "12 images encoded (12 were of an earlier encoder)" in again
+    assert analyser.calls == 24
+    assert not ProductImage.objects.exclude(status=ProcessingStatus.READY).exists()
+
+
+def test_the_default_pipeline_says_which_encoder_it_embeds_with(settings):
+    from apps.catalog import services
+    from ml.descriptor import DescriptorEncoder
+
+    assert services.analyser_encoder_id() == DescriptorEncoder().encoder_id
+    settings.CATALOG_IMAGE_ANALYSER = "tests.apps.catalog.conftest.current_analyser"
+    assert services.analyser_encoder_id() is None
+
+
 def test_demo_shops_have_distinct_style_moods(analyser, settings, tmp_path):
     settings.INDEX_DIR = tmp_path
     load("--products", "60", "--no-encode")

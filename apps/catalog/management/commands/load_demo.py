@@ -44,7 +44,9 @@ class Command(BaseCommand):
             f"Demo catalog: {len(DEMO_SHOPS)} shops, {count} products "
             f"({summary.created} created, {summary.updated} updated, "
             f"{summary.unchanged} unchanged); "
-            f"{summary.encoded} images encoded, {summary.failed} failed; "
+            f"{summary.encoded} images encoded"
+            f"{f' ({summary.reencoded} were of an earlier encoder)' if summary.reencoded else ''}"
+            f", {summary.failed} failed; "
             f"indexes built: {', '.join(summary.indexes) or 'none'}."
         )
         if summary.note:
