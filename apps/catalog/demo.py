@@ -9,6 +9,7 @@ whose bytes are the same is kept (and not encoded again).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 from collections.abc import Callable, Iterator
@@ -199,20 +200,25 @@ def demo_load(
     """
     services.style_rows_ensure()
     summary = DemoSummary()
+    analyser: services.ImageAnalyser | None = None
+    if encode:
+        try:
+            analyser = services.image_analyser()
+        except services.PipelineUnavailable as exc:
+            summary.note = (
+                f"Images not encoded here: {exc.message} They stay queued for the worker."
+            )
     shop_ids = set()
-    for item in demo_products(count, seed=seed):
-        outcome = demo_product_write(item=item)
-        setattr(summary, outcome.product, getattr(summary, outcome.product) + 1)
-        shop_ids.add(outcome.shop_id)
-        if on_progress:
-            on_progress("write")
+    # Images encoded below are not queued for the worker too (a backlog ahead of users).
+    with services.images_processed_here() if analyser else contextlib.nullcontext():
+        for item in demo_products(count, seed=seed):
+            outcome = demo_product_write(item=item)
+            setattr(summary, outcome.product, getattr(summary, outcome.product) + 1)
+            shop_ids.add(outcome.shop_id)
+            if on_progress:
+                on_progress("write")
     services.shops_mood_recompute(shop_ids=shop_ids)
-    if not encode:
-        return summary
-    try:
-        analyser = services.image_analyser()
-    except services.PipelineUnavailable as exc:
-        summary.note = f"Images not encoded here: {exc.message} They stay queued for the worker."
+    if analyser is None:
         return summary
     demo_images = ProductImage.objects.filter(
         product__external_id__startswith="demo-",

@@ -18,9 +18,11 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -150,8 +152,27 @@ def index_builder() -> IndexBuilder:
 # --- tasks ----------------------------------------------------------------------------------
 
 
+_here = threading.local()
+
+
+@contextmanager
+def images_processed_here() -> Iterator[None]:
+    """Within it, new or changed product images are not queued for the worker: the caller
+    processes them itself (the demo loader encodes inline; queued copies would only be a
+    backlog of no-op tasks ahead of the first user's photos). A row the caller leaves
+    pending is still found and queued by the sweeper."""
+    previous = getattr(_here, "active", False)
+    _here.active = True
+    try:
+        yield
+    finally:
+        _here.active = previous
+
+
 def _enqueue_on_commit(task_name: str, *args: Any) -> None:
     """Queue a worker task once the current transaction commits (never a rolled-back row)."""
+    if task_name == PROCESS_TASK and getattr(_here, "active", False):
+        return
 
     def send() -> None:
         from worker.celery import app

@@ -77,6 +77,20 @@ def test_the_default_pipeline_says_which_encoder_it_embeds_with(settings):
     assert services.analyser_encoder_id() is None
 
 
+def test_images_encoded_by_load_demo_are_not_queued_for_the_worker_as_well(
+    analyser, settings, tmp_path, sent_tasks, django_capture_on_commit_callbacks
+):
+    settings.INDEX_DIR = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        load("--products", "8")
+    assert not [name for name, _ in sent_tasks if name.endswith("process_product_image")]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        load("--products", "12", "--no-encode")  # four new products, left to the worker
+    queued = [name for name, _ in sent_tasks if name.endswith("process_product_image")]
+    assert len(queued) == 4
+
+
 def test_demo_shops_have_distinct_style_moods(analyser, settings, tmp_path):
     settings.INDEX_DIR = tmp_path
     load("--products", "60", "--no-encode")
