@@ -103,6 +103,19 @@ def processing_fail(*, model: type[Processable], pk: Any, reason: str) -> None:
     logger.info("processing.failed model=%s pk=%s reason=%s", model.__name__, pk, reason[:200])
 
 
+def processing_reset(*, queryset: models.QuerySet[P], **fields: Any) -> int:
+    """Put rows back to ``pending`` with a fresh attempt count (their inputs changed, or
+    the encoder did), plus any model-specific ``fields``; the caller queues them."""
+    return queryset.update(
+        status=ProcessingStatus.PENDING,
+        failure_reason="",
+        attempts=0,
+        requeues=0,
+        status_changed_at=timezone.now(),
+        **fields,
+    )
+
+
 def processing_enqueue(*, send: Callable[[], None], what: str) -> None:
     """Queue a row's task once the transaction commits (a worker never sees a row that was
     rolled back).

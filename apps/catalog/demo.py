@@ -20,9 +20,9 @@ from decimal import Decimal
 import numpy as np
 from django.utils import timezone
 
-from apps.catalog import services
+from apps.catalog import selectors, services
 from apps.catalog.imports import FetchedImage, ImportRow, RowOutcome, product_row_apply
-from apps.catalog.models import ProcessingStatus, ProductCrop, ProductImage
+from apps.catalog.models import ProcessingStatus, ProductImage
 from backend.api.errors import ApplicationError
 from backend.uploads import check_image_bytes
 from ml.synthetic import GarmentSpec, derive_seed, render_product_shot, sample_spec
@@ -226,9 +226,7 @@ def demo_load(
     )
     running = services.analyser_encoder_id()
     if running:  # encoded by an earlier encoder (an upgrade): encode again, or nothing matches
-        name, _, version = running.partition("@")
-        other = ProductCrop.objects.exclude(encoder=name, encoder_version=version)
-        stale = demo_images.filter(status=ProcessingStatus.READY, crops__in=other).distinct()
+        stale = selectors.product_images_of_another_encoder(encoder_id=running, images=demo_images)
         summary.reencoded = services.product_images_reencode(
             image_ids=list(stale.values_list("pk", flat=True)), enqueue=False
         )

@@ -9,7 +9,14 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from apps.catalog.models import IndexVersion, ProcessingStatus, Product, ProductImage, Shop
+from apps.catalog.models import (
+    IndexVersion,
+    ProcessingStatus,
+    Product,
+    ProductCrop,
+    ProductImage,
+    Shop,
+)
 
 
 def shop_list() -> QuerySet[Shop]:
@@ -104,3 +111,15 @@ def index_version_live(*, category: str, encoder: str | None = None) -> IndexVer
     if encoder:
         queryset = queryset.filter(encoder=encoder)
     return queryset.order_by("-built_at").first()
+
+
+def product_images_of_another_encoder(
+    *, encoder_id: str, images: QuerySet[ProductImage] | None = None
+) -> QuerySet[ProductImage]:
+    """Ready images (of ``images``, default all) with a crop that another encoder than
+    ``encoder_id`` (``name@version``) embedded: after an encoder change, they must be
+    encoded again."""
+    name, _, version = encoder_id.partition("@")
+    other = ProductCrop.objects.exclude(encoder=name, encoder_version=version)
+    images = images if images is not None else ProductImage.objects.all()
+    return images.filter(status=ProcessingStatus.READY, crops__in=other).distinct()

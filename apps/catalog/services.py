@@ -51,7 +51,7 @@ from apps.catalog.models import (
     Style,
 )
 from backend.api.errors import ApplicationError, ConflictError
-from backend.processing import processing_enqueue
+from backend.processing import processing_enqueue, processing_reset
 from backend.uploads import CheckedImage, check_image_bytes
 from config.taxonomy import styles
 from ml.image import ImageError
@@ -495,13 +495,7 @@ def product_images_reencode(*, image_ids: Iterable[int], enqueue: bool = True) -
     """Send images back through processing (curator's "re-encode", a new encoder); with
     ``enqueue`` off the caller processes them itself."""
     ids = list(ProductImage.objects.filter(pk__in=list(image_ids)).values_list("pk", flat=True))
-    ProductImage.objects.filter(pk__in=ids).update(
-        status=ProcessingStatus.PENDING,
-        failure_reason="",
-        processed_hash="",
-        attempts=0,
-        status_changed_at=timezone.now(),
-    )
+    processing_reset(queryset=ProductImage.objects.filter(pk__in=ids), processed_hash="")
     for image_id in ids if enqueue else ():
         _enqueue_on_commit(PROCESS_TASK, image_id)
     logger.info("catalog.images_reencode_queued count=%s", len(ids))

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 from PIL import Image
 
 from apps.accounts.deletion import UserData
@@ -21,6 +20,7 @@ from backend.processing import (
     processing_claim,
     processing_enqueue,
     processing_fail,
+    processing_reset,
     processing_succeed,
 )
 from backend.uploads import CheckedImage, check_image_bytes
@@ -175,12 +175,7 @@ def closet_items_reencode(*, item_ids: Iterable[int]) -> int:
             "pk", flat=True
         )
     )
-    ClosetItem.objects.filter(pk__in=ids).update(
-        status=ProcessingStatus.PENDING,
-        failure_reason="",
-        attempts=0,
-        status_changed_at=timezone.now(),
-    )
+    processing_reset(queryset=ClosetItem.objects.filter(pk__in=ids))
     for item_id in ids:
         processing_enqueue(
             send=lambda item_id=item_id: _enqueue_processing(item_id),

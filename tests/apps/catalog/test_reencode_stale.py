@@ -46,6 +46,7 @@ def stale_and_current(analyser, settings, tmp_path, user):
         encoder="descriptor@2",
         status=ProcessingStatus.READY,
         attempts=3,
+        requeues=1,
     )
     current = ClosetItem.objects.create(
         user=user,
@@ -77,7 +78,7 @@ def test_stale_images_and_items_go_back_to_the_worker_and_current_ones_stay(
     assert ProductImage.objects.filter(status=ProcessingStatus.PENDING).count() == 6
     old.refresh_from_db()
     current.refresh_from_db()
-    assert (old.status, old.attempts) == (ProcessingStatus.PENDING, 0)
+    assert (old.status, old.attempts, old.requeues) == (ProcessingStatus.PENDING, 0, 0)
     assert current.status == ProcessingStatus.READY
     tasks = [name.rsplit(".", 1)[-1] for name in queued]
     assert tasks.count("process_closet_item") == 1

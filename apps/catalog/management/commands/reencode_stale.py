@@ -14,8 +14,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from apps.catalog import selectors
 from apps.catalog import services as catalog
-from apps.catalog.models import ProductCrop, ProductImage
 from apps.closet import services as closet
 from apps.closet.models import ClosetItem
 from backend.processing import ProcessingStatus
@@ -33,12 +33,10 @@ class Command(BaseCommand):
         from ml.registry import get_registry
 
         running = get_registry().encoder().encoder_id
-        name, _, version = running.partition("@")
-        other_crops = ProductCrop.objects.exclude(encoder=name, encoder_version=version)
         images = list(
-            ProductImage.objects.filter(status=ProcessingStatus.READY, crops__in=other_crops)
-            .distinct()
-            .values_list("pk", flat=True)
+            selectors.product_images_of_another_encoder(encoder_id=running).values_list(
+                "pk", flat=True
+            )
         )
         items = list(
             ClosetItem.objects.filter(status=ProcessingStatus.READY)
